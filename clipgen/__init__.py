@@ -1,0 +1,1 @@
+"""ClipGen: long videos into short vertical clips, and a marketplace around them."""

@@ -1,0 +1,141 @@
+"""The one settings object, read from the environment and `.env`.
+
+The app, Alembic, the workers and the CLI all call `get_settings()`; nothing
+else reads configuration from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class UnsafeConfigurationError(RuntimeError):
+    """Production mode was asked for with settings that are not safe to serve."""
+
+
+class Settings(BaseSettings):
+    """Every setting ClipGen reads, with the embedded defaults that need no keys."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    clipgen_env: Literal["development", "production"] = "development"
+    data_dir: Path = PROJECT_ROOT / "data"
+    app_url: str = "http://localhost:3000"
+
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: SecretStr = SecretStr("")
+
+    storage_bucket: str = ""
+    storage_access_key: str = ""
+    storage_secret_key: SecretStr = SecretStr("")
+    storage_endpoint: str = ""
+    storage_region: str = "us-east-1"
+
+    gemini_api_key: SecretStr = SecretStr("")
+    gemini_model: str = "gemini-2.5-flash-lite"
+    whisper_model: str = ""
+    ffmpeg_binary: str = ""
+    max_upload_mb: int = Field(default=4096, gt=0)
+
+    youtube_client_id: str = ""
+    youtube_client_secret: SecretStr = SecretStr("")
+    youtube_redirect_uri: str = ""
+
+    session_ttl_hours: int = Field(default=24 * 14, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_max_failures_per_ip: int = Field(default=30, gt=0)
+    login_lockout_minutes: int = Field(default=15, gt=0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def is_production(self) -> bool:
+        return self.clipgen_env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL: `DATABASE_URL`, or SQLite in the data dir."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'clipgen.db'}"
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def effective_secret_key(self) -> str:
+        """`SECRET_KEY`, or a key generated once and kept in the data dir."""
+        configured = self.secret_key.get_secret_value()
+        if configured:
+            return configured
+        if self.is_production:
+            raise UnsafeConfigurationError("SECRET_KEY must be set in production.")
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+    def production_problems(self) -> list[str]:
+        """Why these settings are unsafe to serve in production (empty when safe)."""
+        problems = []
+        if len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"SECRET_KEY must be set to a random string of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters."
+            )
+        if self.uses_sqlite:
+            problems.append("DATABASE_URL must point at PostgreSQL, not SQLite.")
+        if not self.redis_url:
+            problems.append(
+                "REDIS_URL must be set: production runs jobs on Redis-backed workers."
+            )
+        if not self.storage_bucket:
+            problems.append(
+                "STORAGE_BUCKET must be set: workers on other machines cannot "
+                "read files from this machine's disk."
+            )
+        if not self.app_url.startswith("https://"):
+            problems.append("APP_URL must be an https:// address in production.")
+        return problems
+
+    def check_production_safety(self) -> None:
+        """Refuse to go on in production mode with an unsafe configuration."""
+        if not self.is_production:
+            return
+        problems = self.production_problems()
+        if problems:
+            raise UnsafeConfigurationError(
+                "Refusing to start in production mode:\n- " + "\n- ".join(problems)
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, read once per process."""
+    return Settings()

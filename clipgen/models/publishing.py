@@ -1,0 +1,105 @@
+"""Where clips are published, the views read from there, and fraud flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from clipgen.models.types import UTCDateTime, utcnow
+
+
+class Platform(StrEnum):
+    YOUTUBE = "youtube"
+    TIKTOK = "tiktok"
+    INSTAGRAM = "instagram"
+
+
+class ViewSource(StrEnum):
+    YOUTUBE_API = "youtube_api"
+    MANUAL = "manual"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    CLEARED = "cleared"
+    CONFIRMED = "confirmed"
+
+
+class PlatformConnection(SQLModel, table=True):
+    """A clipper's OAuth link to a platform; tokens are stored encrypted."""
+
+    __tablename__ = "platform_connections"
+    __table_args__ = (UniqueConstraint("user_id", "platform"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    platform: str = Field(max_length=16)
+    account_name: str = Field(default="", max_length=200)
+    external_account_id: str = Field(default="", max_length=200)
+    access_token_encrypted: str = ""
+    refresh_token_encrypted: str = ""
+    scopes: str = Field(default="", max_length=1000)
+    token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Publication(SQLModel, table=True):
+    """A public post of a clip on a platform, uploaded from the app or by URL."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        Index("ix_publications_platform_synced", "platform", "last_synced_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    clip_id: int | None = Field(default=None, foreign_key="clips.id", index=True)
+    submission_id: int | None = Field(
+        default=None, foreign_key="submissions.id", index=True
+    )
+    clipper_id: int = Field(foreign_key="users.id", index=True)
+    platform: str = Field(max_length=16)
+    url: str = Field(max_length=1000)
+    external_id: str = Field(max_length=200)
+    views: int = 0
+    likes: int = 0
+    earnings_held: bool = False
+    published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ViewSnapshot(SQLModel, table=True):
+    """One append-only reading of a publication's counts."""
+
+    __tablename__ = "view_snapshots"
+    __table_args__ = (
+        Index("ix_view_snapshots_publication_taken", "publication_id", "taken_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publications.id")
+    source: str = Field(max_length=16)
+    views: int = Field(ge=0)
+    likes: int = Field(default=0, ge=0)
+    recorded_by: int | None = Field(default=None, foreign_key="users.id")
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FraudFlag(SQLModel, table=True):
+    """A publication held for admin review, with why."""
+
+    __tablename__ = "fraud_flags"
+    __table_args__ = (Index("ix_fraud_flags_status_created", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publications.id", index=True)
+    reason: str = Field(max_length=500)
+    status: str = Field(default=FlagStatus.OPEN, max_length=16)
+    resolved_by: int | None = Field(default=None, foreign_key="users.id")
+    resolution_note: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

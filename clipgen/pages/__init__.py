@@ -1,0 +1,1 @@
+"""Every page; importing a module registers its pages."""

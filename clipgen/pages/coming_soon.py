@@ -1,0 +1,58 @@
+"""Pages of the product that are not built yet, saying so plainly."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from clipgen import routes
+from clipgen.components.layout import page_header, template
+
+
+def _not_built(title: str, what: str) -> rx.Component:
+    return rx.vstack(
+        page_header(title),
+        rx.callout(
+            rx.text(rx.text.strong("Not built yet. "), what),
+            icon="construction",
+            color_scheme="amber",
+            size="2",
+            custom_attrs={"data-testid": "not-built"},
+        ),
+        width="100%",
+    )
+
+
+_PAGES = [
+    (routes.MARKETPLACE, "Marketplace", "clipper",
+     "Open campaigns you can claim will be listed here."),
+    (routes.GENERATE, "Generate", "clipper",
+     "Upload a long video here to get ranked, captioned vertical clips."),
+    (routes.MY_CLIPS, "My clips", "clipper",
+     "Every clip you made, searchable, will be listed here."),
+    (routes.EARNINGS, "Earnings", "clipper",
+     "Your pending and available earnings, tier and payouts will be shown here."),
+    (routes.CAMPAIGNS, "Campaigns", "client",
+     "Create, fund and manage your campaigns here."),
+    (routes.REVIEWS, "Reviews", "client",
+     "Clips clippers submit to your campaigns will wait for your review here."),
+    (routes.BILLING, "Billing", "client",
+     "Your balance, deposits and campaign escrow will be shown here."),
+    (routes.ADMIN_PAYOUTS, "Payouts", "admin",
+     "Payout requests waiting for approval will be listed here."),
+    (routes.ADMIN_USERS, "Users", "admin",
+     "Every account, with its roles and standing, will be listed here."),
+    (routes.ADMIN_FLAGS, "Flags", "admin",
+     "Clips flagged for suspicious view jumps will wait for review here."),
+]
+
+
+def _register(route: str, title: str, role: str, what: str) -> None:
+    @template(route, title, role=role)
+    def page() -> rx.Component:
+        return _not_built(title, what)
+
+    page.__name__ = "page_" + route.strip("/").replace("/", "_")
+
+
+for _route, _title, _role, _what in _PAGES:
+    _register(_route, _title, _role, _what)

@@ -1,0 +1,110 @@
+"""Who is signed in to this browser tab, and the page guards built on it.
+
+Every handler that does work re-resolves the user from the session cookie
+on the server (`actor()`); the display vars below are only for rendering.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from clipgen import routes
+from clipgen.config import get_settings
+from clipgen.db import session_scope
+from clipgen.services.auth import service as auth
+from clipgen.services.auth.service import UserView
+
+SESSION_COOKIE = "clipgen_session"
+_settings = get_settings()
+
+
+def safe_next_path(candidate: str) -> str:
+    """An in-app path to go to after signing in; anything else is the dashboard."""
+    if candidate.startswith("/") and not candidate.startswith("//") and "\\" not in candidate:
+        return candidate
+    return routes.DASHBOARD
+
+
+class SessionState(rx.State):
+    """The signed-in user of this tab, as far as the page needs to show it."""
+
+    session_token: str = rx.Cookie(
+        "",
+        name=SESSION_COOKIE,
+        max_age=_settings.session_ttl_hours * 3600,
+        same_site="lax",
+        secure=_settings.is_production,
+    )
+    display_name: str = ""
+    email: str = ""
+    roles: list[str] = []
+
+    @rx.var
+    def is_authenticated(self) -> bool:
+        return bool(self.roles)
+
+    @rx.var
+    def is_clipper(self) -> bool:
+        return "clipper" in self.roles
+
+    @rx.var
+    def is_client(self) -> bool:
+        return "client" in self.roles
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @rx.var
+    def initials(self) -> str:
+        return "".join(part[0] for part in self.display_name.split()[:2]).upper() or "?"
+
+    def actor(self) -> UserView | None:
+        """The user this tab's session cookie belongs to, checked now."""
+        with session_scope() as session:
+            return auth.current_user(session=session, token=self.session_token)
+
+    def show_user(self, user: UserView | None) -> None:
+        """Copy what the page may show of the user into vars (never ids or hashes)."""
+        self.display_name = user.display_name if user else ""
+        self.email = user.email if user else ""
+        self.roles = list(user.roles) if user else []
+
+    def _to_login(self):
+        self.show_user(None)
+        path = self.router.url.path or routes.DASHBOARD
+        return rx.redirect(f"{routes.LOGIN}?next={path}")
+
+    @rx.event
+    def require_login(self):
+        """Page guard: send a visitor without a live session to sign in."""
+        user = self.actor()
+        if user is None:
+            return self._to_login()
+        self.show_user(user)
+
+    @rx.event
+    def require_role(self, role: str):
+        """Page guard: the page is for one role; others go to their dashboard."""
+        user = self.actor()
+        if user is None:
+            return self._to_login()
+        self.show_user(user)
+        if role not in user.roles:
+            return [
+                rx.redirect(routes.DASHBOARD),
+                rx.toast.error("That page is not part of your account."),
+            ]
+
+    @rx.event
+    def load_visitor(self):
+        """Public pages: show who is signed in, if anyone, without redirecting."""
+        self.show_user(self.actor())
+
+    @rx.event
+    def sign_out(self):
+        with session_scope() as session:
+            auth.sign_out(session=session, token=self.session_token)
+        self.session_token = ""
+        self.show_user(None)
+        return rx.redirect(routes.LOGIN)

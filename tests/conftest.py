@@ -1,0 +1,117 @@
+"""Shared fixtures: real PostgreSQL and Redis, a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from clipgen.config import get_settings
+from clipgen.db import dispose_engines, get_engine, migrate
+from tests.support.services import postgres_server, redis_server
+
+_SETTINGS_ENV = (
+    "CLIPGEN_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_DIR", "APP_URL",
+    "STORAGE_BUCKET", "GEMINI_API_KEY", "WHISPER_MODEL", "MAX_UPLOAD_MB",
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole run (TEST_POSTGRES_URL reuses one)."""
+    if os.environ.get("TEST_POSTGRES_URL"):
+        yield os.environ["TEST_POSTGRES_URL"]
+        return
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis server for the whole run (TEST_REDIS_URL reuses one)."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    with redis_server() as url:
+        yield url
+
+
+def _with_database(url: str, name: str) -> str:
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url: str) -> str:
+    """A migrated database that each test's database is copied from."""
+    name = "clipgen_template"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    migrate(_with_database(postgres_admin_url, name))
+    return name
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test starts from the embedded defaults in its own data dir."""
+    for name in _SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    yield data_dir
+    dispose_engines()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database on SQLite and on PostgreSQL, set as DATABASE_URL."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+        drop = None
+    else:
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        template = request.getfixturevalue("postgres_template")
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+        url = _with_database(admin_url, name)
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            admin.dispose()
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    dispose_engines()
+    if drop is not None:
+        drop()
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    """A session on the test's database."""
+    with Session(get_engine(), expire_on_commit=False) as db_session:
+        yield db_session
