@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import clipgen.models  # noqa: F401  (registers every table on the metadata)
+from alembic import context
 from clipgen.config import get_settings
 
 config = context.config

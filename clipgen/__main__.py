@@ -65,9 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(handler=_admin_create)
     admin_commands.add_parser("list", help="list admins").set_defaults(handler=_admin_list)
 
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(
-        handler=_migrate
-    )
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
     commands.add_parser(
         "check-config", help="refuse an unsafe production configuration"
     ).set_defaults(handler=_check_config)

@@ -112,9 +112,7 @@ class Settings(BaseSettings):
         if self.uses_sqlite:
             problems.append("DATABASE_URL must point at PostgreSQL, not SQLite.")
         if not self.redis_url:
-            problems.append(
-                "REDIS_URL must be set: production runs jobs on Redis-backed workers."
-            )
+            problems.append("REDIS_URL must be set: production runs jobs on Redis-backed workers.")
         if not self.storage_bucket:
             problems.append(
                 "STORAGE_BUCKET must be set: workers on other machines cannot "

@@ -11,7 +11,6 @@ from sqlmodel import Session, create_engine
 
 from clipgen.config import PROJECT_ROOT, get_settings
 
-
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 

@@ -17,8 +17,16 @@ from clipgen.db import dispose_engines, get_engine, migrate
 from tests.support.services import postgres_server, redis_server
 
 _SETTINGS_ENV = (
-    "CLIPGEN_ENV", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DATA_DIR", "APP_URL",
-    "STORAGE_BUCKET", "GEMINI_API_KEY", "WHISPER_MODEL", "MAX_UPLOAD_MB",
+    "CLIPGEN_ENV",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DATA_DIR",
+    "APP_URL",
+    "STORAGE_BUCKET",
+    "GEMINI_API_KEY",
+    "WHISPER_MODEL",
+    "MAX_UPLOAD_MB",
 )
 
 
@@ -80,8 +88,9 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A fresh, migrated database on SQLite and on PostgreSQL, set as DATABASE_URL."""
     if request.param == "sqlite":
         path = tmp_path / "test.db"

@@ -70,7 +70,13 @@ def test_the_user_view_carries_no_password_hash(session: Session) -> None:
         ("ada@example.com", "Ada", "short1", "clipper", "at least 10 characters"),
         ("ada@example.com", "Ada", "password123", "clipper", "too easy to guess"),
         ("ada@example.com", "Ada", "aaaaaaaaaaaa", "clipper", "too easy to guess"),
-        ("lovelace@example.com", "Ada", "lovelace-rocks-hard", "clipper", "must not contain your email"),
+        (
+            "lovelace@example.com",
+            "Ada",
+            "lovelace-rocks-hard",
+            "clipper",
+            "must not contain your email",
+        ),
         ("ada@example.com", "Ada", PASSWORD, "admin", "clipper or a client"),
         ("ada@example.com", "Ada", PASSWORD, "", "clipper or a client"),
     ],
@@ -155,8 +161,12 @@ def test_changing_the_password_ends_every_other_session(session: Session) -> Non
     _register(session)
     here, _ = auth.sign_in(session=session, email="ada@example.com", password=PASSWORD)
     elsewhere, _ = auth.sign_in(session=session, email="ada@example.com", password=PASSWORD)
-    auth.change_password(session=session, token=here, current_password=PASSWORD,
-                         new_password="an even better passphrase")
+    auth.change_password(
+        session=session,
+        token=here,
+        current_password=PASSWORD,
+        new_password="an even better passphrase",
+    )
     assert auth.current_user(session=session, token=here) is not None
     assert auth.current_user(session=session, token=elsewhere) is None
     with pytest.raises(InvalidInput):
@@ -179,16 +189,21 @@ def test_a_refused_password_change_keeps_the_old_password(
     token, _ = auth.sign_in(session=session, email="ada@example.com", password=PASSWORD)
     before = session.exec(select(User.password_hash)).one()
     with pytest.raises(InvalidInput, match=message):
-        auth.change_password(session=session, token=token, current_password=current,
-                             new_password=new)
+        auth.change_password(
+            session=session, token=token, current_password=current, new_password=new
+        )
     session.expire_all()
     assert session.exec(select(User.password_hash)).one() == before
 
 
 def test_password_change_needs_a_live_session(session: Session) -> None:
     with pytest.raises(NotAuthenticated):
-        auth.change_password(session=session, token="nope", current_password=PASSWORD,
-                             new_password="an even better passphrase")
+        auth.change_password(
+            session=session,
+            token="nope",
+            current_password=PASSWORD,
+            new_password="an even better passphrase",
+        )
 
 
 def test_repeated_failures_lock_the_email_and_say_when_to_retry(session: Session) -> None:
@@ -196,7 +211,9 @@ def test_repeated_failures_lock_the_email_and_say_when_to_retry(session: Session
     for _ in range(4):
         with pytest.raises(InvalidInput):
             auth.sign_in(session=session, email="ada@example.com", password="wrong password!")
-    with pytest.raises(RateLimited, match=r"Try again in 15 minutes \(at \d\d:\d\d UTC\)") as locked:
+    with pytest.raises(
+        RateLimited, match=r"Try again in 15 minutes \(at \d\d:\d\d UTC\)"
+    ) as locked:
         auth.sign_in(session=session, email="ada@example.com", password="wrong password!")
     assert locked.value.retry_at > utcnow() + timedelta(minutes=14)
     # Even the right password is refused while locked: guessing gains nothing.
@@ -225,15 +242,24 @@ def test_one_address_guessing_many_emails_is_locked(
     auth.get_settings.cache_clear()
     for n in range(2):
         with pytest.raises(InvalidInput):
-            auth.sign_in(session=session, email=f"u{n}@example.com", password="guess guess",
-                         client_ip="203.0.113.9")
+            auth.sign_in(
+                session=session,
+                email=f"u{n}@example.com",
+                password="guess guess",
+                client_ip="203.0.113.9",
+            )
     with pytest.raises(RateLimited, match="your network"):
-        auth.sign_in(session=session, email="u9@example.com", password="guess guess",
-                     client_ip="203.0.113.9")
+        auth.sign_in(
+            session=session, email="u9@example.com", password="guess guess", client_ip="203.0.113.9"
+        )
     # Another address is not affected.
     with pytest.raises(InvalidInput):
-        auth.sign_in(session=session, email="u9@example.com", password="guess guess",
-                     client_ip="198.51.100.1")
+        auth.sign_in(
+            session=session,
+            email="u9@example.com",
+            password="guess guess",
+            client_ip="198.51.100.1",
+        )
 
 
 def test_create_admin_makes_an_admin_and_lists_it(session: Session) -> None:

@@ -114,7 +114,11 @@ def user_menu() -> rx.Component:
             )
         ),
         rx.menu.content(
-            rx.box(rx.text(SessionState.email, size="1", color=rx.color("gray", 11)), padding_x="8px", padding_y="4px"),
+            rx.box(
+                rx.text(SessionState.email, size="1", color=rx.color("gray", 11)),
+                padding_x="8px",
+                padding_y="4px",
+            ),
             rx.menu.separator(),
             rx.menu.item(
                 "Account",

@@ -95,12 +95,8 @@ class MarketJob(SQLModel, table=True):
             "campaign_id",
             "clipper_id",
             unique=True,
-            sqlite_where=text(
-                "status IN ('in_progress', 'submitted', 'revision_requested')"
-            ),
-            postgresql_where=text(
-                "status IN ('in_progress', 'submitted', 'revision_requested')"
-            ),
+            sqlite_where=text("status IN ('in_progress', 'submitted', 'revision_requested')"),
+            postgresql_where=text("status IN ('in_progress', 'submitted', 'revision_requested')"),
         ),
     )
 

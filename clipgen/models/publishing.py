@@ -58,9 +58,7 @@ class Publication(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     clip_id: int | None = Field(default=None, foreign_key="clips.id", index=True)
-    submission_id: int | None = Field(
-        default=None, foreign_key="submissions.id", index=True
-    )
+    submission_id: int | None = Field(default=None, foreign_key="submissions.id", index=True)
     clipper_id: int = Field(foreign_key="users.id", index=True)
     platform: str = Field(max_length=16)
     url: str = Field(max_length=1000)
@@ -76,9 +74,7 @@ class ViewSnapshot(SQLModel, table=True):
     """One append-only reading of a publication's counts."""
 
     __tablename__ = "view_snapshots"
-    __table_args__ = (
-        Index("ix_view_snapshots_publication_taken", "publication_id", "taken_at"),
-    )
+    __table_args__ = (Index("ix_view_snapshots_publication_taken", "publication_id", "taken_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     publication_id: int = Field(foreign_key="publications.id")

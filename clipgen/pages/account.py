@@ -14,8 +14,13 @@ def _password_input(label: str, name: str, autocomplete: str) -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
         rx.input(
-            id=name, name=name, type="password", auto_complete=autocomplete,
-            required=True, width="100%", size="3",
+            id=name,
+            name=name,
+            type="password",
+            auto_complete=autocomplete,
+            required=True,
+            width="100%",
+            size="3",
             custom_attrs={"data-testid": name.replace("_", "-")},
         ),
         spacing="1",
@@ -29,12 +34,18 @@ def account() -> rx.Component:
         page_header("Account"),
         rx.card(
             rx.data_list.root(
-                rx.data_list.item(rx.data_list.label("Name"), rx.data_list.value(SessionState.display_name)),
-                rx.data_list.item(rx.data_list.label("Email"), rx.data_list.value(SessionState.email)),
+                rx.data_list.item(
+                    rx.data_list.label("Name"), rx.data_list.value(SessionState.display_name)
+                ),
+                rx.data_list.item(
+                    rx.data_list.label("Email"), rx.data_list.value(SessionState.email)
+                ),
                 rx.data_list.item(
                     rx.data_list.label("Roles"),
                     rx.data_list.value(
-                        rx.hstack(rx.foreach(SessionState.roles, lambda role: rx.badge(role)), spacing="2")
+                        rx.hstack(
+                            rx.foreach(SessionState.roles, lambda role: rx.badge(role)), spacing="2"
+                        )
                     ),
                 ),
             ),
@@ -45,19 +56,32 @@ def account() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.heading("Change password", size="4"),
-                rx.text("Changing it signs out every other browser.", size="2", color=rx.color("gray", 11)),
+                rx.text(
+                    "Changing it signs out every other browser.",
+                    size="2",
+                    color=rx.color("gray", 11),
+                ),
                 rx.cond(
                     PasswordState.error != "",
-                    rx.callout(PasswordState.error, icon="triangle-alert", color_scheme="red",
-                               width="100%", custom_attrs={"data-testid": "password-error"}),
+                    rx.callout(
+                        PasswordState.error,
+                        icon="triangle-alert",
+                        color_scheme="red",
+                        width="100%",
+                        custom_attrs={"data-testid": "password-error"},
+                    ),
                 ),
                 rx.form(
                     rx.vstack(
                         _password_input("Current password", "current_password", "current-password"),
                         _password_input("New password", "new_password", "new-password"),
                         _password_input("New password again", "confirm_password", "new-password"),
-                        rx.button("Change password", type="submit", loading=PasswordState.pending,
-                                  custom_attrs={"data-testid": "password-submit"}),
+                        rx.button(
+                            "Change password",
+                            type="submit",
+                            loading=PasswordState.pending,
+                            custom_attrs={"data-testid": "password-submit"},
+                        ),
                         spacing="3",
                         width="100%",
                     ),

@@ -62,10 +62,23 @@ def login() -> rx.Component:
         _error(LoginState.error),
         rx.form(
             rx.vstack(
-                _input("Email", "email", "login-email", type="email", auto_complete="email",
-                       placeholder="you@example.com", required=True),
-                _input("Password", "password", "login-password", type="password",
-                       auto_complete="current-password", required=True),
+                _input(
+                    "Email",
+                    "email",
+                    "login-email",
+                    type="email",
+                    auto_complete="email",
+                    placeholder="you@example.com",
+                    required=True,
+                ),
+                _input(
+                    "Password",
+                    "password",
+                    "login-password",
+                    type="password",
+                    auto_complete="current-password",
+                    required=True,
+                ),
                 rx.button(
                     "Sign in",
                     type="submit",
@@ -82,8 +95,11 @@ def login() -> rx.Component:
         ),
         rx.text(
             "New to ClipGen? ",
-            rx.link("Create an account", href=routes.REGISTER,
-                    custom_attrs={"data-testid": "to-register"}),
+            rx.link(
+                "Create an account",
+                href=routes.REGISTER,
+                custom_attrs={"data-testid": "to-register"},
+            ),
             size="2",
         ),
     )
@@ -117,7 +133,9 @@ def _role_choice(value: str, title: str, blurb: str, icon: str) -> rx.Component:
     )
 
 
-@rx.page(route=routes.REGISTER, title="Create an account · ClipGen", on_load=RegisterState.open_page)
+@rx.page(
+    route=routes.REGISTER, title="Create an account · ClipGen", on_load=RegisterState.open_page
+)
 def register() -> rx.Component:
     return _card(
         rx.heading("Create your account", size="6"),
@@ -133,13 +151,32 @@ def register() -> rx.Component:
                     width="100%",
                     role="radiogroup",
                 ),
-                _input("Display name", "display_name", "register-name",
-                       auto_complete="nickname", placeholder="Ada Clips", required=True),
-                _input("Email", "email", "register-email", type="email",
-                       auto_complete="email", placeholder="you@example.com", required=True),
-                _input("Password", "password", "register-password", type="password",
-                       auto_complete="new-password", placeholder="At least 10 characters",
-                       required=True),
+                _input(
+                    "Display name",
+                    "display_name",
+                    "register-name",
+                    auto_complete="nickname",
+                    placeholder="Ada Clips",
+                    required=True,
+                ),
+                _input(
+                    "Email",
+                    "email",
+                    "register-email",
+                    type="email",
+                    auto_complete="email",
+                    placeholder="you@example.com",
+                    required=True,
+                ),
+                _input(
+                    "Password",
+                    "password",
+                    "register-password",
+                    type="password",
+                    auto_complete="new-password",
+                    placeholder="At least 10 characters",
+                    required=True,
+                ),
                 rx.button(
                     "Create account",
                     type="submit",

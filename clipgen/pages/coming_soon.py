@@ -23,26 +23,61 @@ def _not_built(title: str, what: str) -> rx.Component:
 
 
 _PAGES = [
-    (routes.MARKETPLACE, "Marketplace", "clipper",
-     "Open campaigns you can claim will be listed here."),
-    (routes.GENERATE, "Generate", "clipper",
-     "Upload a long video here to get ranked, captioned vertical clips."),
-    (routes.MY_CLIPS, "My clips", "clipper",
-     "Every clip you made, searchable, will be listed here."),
-    (routes.EARNINGS, "Earnings", "clipper",
-     "Your pending and available earnings, tier and payouts will be shown here."),
-    (routes.CAMPAIGNS, "Campaigns", "client",
-     "Create, fund and manage your campaigns here."),
-    (routes.REVIEWS, "Reviews", "client",
-     "Clips clippers submit to your campaigns will wait for your review here."),
-    (routes.BILLING, "Billing", "client",
-     "Your balance, deposits and campaign escrow will be shown here."),
-    (routes.ADMIN_PAYOUTS, "Payouts", "admin",
-     "Payout requests waiting for approval will be listed here."),
-    (routes.ADMIN_USERS, "Users", "admin",
-     "Every account, with its roles and standing, will be listed here."),
-    (routes.ADMIN_FLAGS, "Flags", "admin",
-     "Clips flagged for suspicious view jumps will wait for review here."),
+    (
+        routes.MARKETPLACE,
+        "Marketplace",
+        "clipper",
+        "Open campaigns you can claim will be listed here.",
+    ),
+    (
+        routes.GENERATE,
+        "Generate",
+        "clipper",
+        "Upload a long video here to get ranked, captioned vertical clips.",
+    ),
+    (
+        routes.MY_CLIPS,
+        "My clips",
+        "clipper",
+        "Every clip you made, searchable, will be listed here.",
+    ),
+    (
+        routes.EARNINGS,
+        "Earnings",
+        "clipper",
+        "Your pending and available earnings, tier and payouts will be shown here.",
+    ),
+    (routes.CAMPAIGNS, "Campaigns", "client", "Create, fund and manage your campaigns here."),
+    (
+        routes.REVIEWS,
+        "Reviews",
+        "client",
+        "Clips clippers submit to your campaigns will wait for your review here.",
+    ),
+    (
+        routes.BILLING,
+        "Billing",
+        "client",
+        "Your balance, deposits and campaign escrow will be shown here.",
+    ),
+    (
+        routes.ADMIN_PAYOUTS,
+        "Payouts",
+        "admin",
+        "Payout requests waiting for approval will be listed here.",
+    ),
+    (
+        routes.ADMIN_USERS,
+        "Users",
+        "admin",
+        "Every account, with its roles and standing, will be listed here.",
+    ),
+    (
+        routes.ADMIN_FLAGS,
+        "Flags",
+        "admin",
+        "Clips flagged for suspicious view jumps will wait for review here.",
+    ),
 ]
 
 

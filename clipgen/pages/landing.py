@@ -54,7 +54,9 @@ def _side(title: str, steps: list[str], cta: str, role: str) -> rx.Component:
         rx.vstack(
             rx.heading(title, size="5"),
             rx.ordered_list(*[rx.list_item(rx.text(step, size="3")) for step in steps]),
-            rx.link(rx.button(cta, variant="soft", size="3"), href=f"{routes.REGISTER}?role={role}"),
+            rx.link(
+                rx.button(cta, variant="soft", size="3"), href=f"{routes.REGISTER}?role={role}"
+            ),
             spacing="4",
         ),
         size="4",
@@ -70,8 +72,11 @@ _TIERS = [
 ]
 
 
-@rx.page(route=routes.LANDING, title="ClipGen · long videos into paid short clips",
-         on_load=SessionState.load_visitor)
+@rx.page(
+    route=routes.LANDING,
+    title="ClipGen · long videos into paid short clips",
+    on_load=SessionState.load_visitor,
+)
 def landing() -> rx.Component:
     return rx.box(
         rx.container(
@@ -95,9 +100,14 @@ def landing() -> rx.Component:
                     max_width="720px",
                 ),
                 rx.hstack(
-                    rx.link(rx.button("Start clipping", size="4"), href=f"{routes.REGISTER}?role=clipper"),
-                    rx.link(rx.button("Launch a campaign", size="4", variant="outline"),
-                            href=f"{routes.REGISTER}?role=client"),
+                    rx.link(
+                        rx.button("Start clipping", size="4"),
+                        href=f"{routes.REGISTER}?role=clipper",
+                    ),
+                    rx.link(
+                        rx.button("Launch a campaign", size="4", variant="outline"),
+                        href=f"{routes.REGISTER}?role=client",
+                    ),
                     spacing="3",
                     wrap="wrap",
                     justify="center",
@@ -107,30 +117,49 @@ def landing() -> rx.Component:
                 padding_y=["48px", "72px"],
             ),
             rx.grid(
-                _feature("sparkles", "Finds the moments",
-                         "Transcribes every word, listens for energy and laughter, and ranks "
-                         "the moments with a hook, a title and a virality score."),
-                _feature("smartphone", "Vertical, captioned, ready",
-                         "Reframes to 9:16 around the speaking face and burns in animated "
-                         "captions, in one fast encode."),
-                _feature("badge-dollar-sign", "Paid by performance",
-                         "Pay on approval, CPM as views grow, and bonuses at 100k, 500k, 1M "
-                         "and 5M views, all held in escrow."),
+                _feature(
+                    "sparkles",
+                    "Finds the moments",
+                    "Transcribes every word, listens for energy and laughter, and ranks "
+                    "the moments with a hook, a title and a virality score.",
+                ),
+                _feature(
+                    "smartphone",
+                    "Vertical, captioned, ready",
+                    "Reframes to 9:16 around the speaking face and burns in animated "
+                    "captions, in one fast encode.",
+                ),
+                _feature(
+                    "badge-dollar-sign",
+                    "Paid by performance",
+                    "Pay on approval, CPM as views grow, and bonuses at 100k, 500k, 1M "
+                    "and 5M views, all held in escrow.",
+                ),
                 columns=rx.breakpoints(initial="1", md="3"),
                 spacing="4",
                 width="100%",
             ),
             rx.grid(
-                _side("For creators and brands",
-                      ["Upload a long video and write the brief.",
-                       "Fund the campaign; the budget waits in escrow.",
-                       "Review submitted clips; pay only for what you approve."],
-                      "Launch a campaign", "client"),
-                _side("For clippers",
-                      ["Claim a campaign that fits you.",
-                       "Generate clips with our AI pipeline, trim and publish.",
-                       "Earn on approval, on views, and with bonuses."],
-                      "Start clipping", "clipper"),
+                _side(
+                    "For creators and brands",
+                    [
+                        "Upload a long video and write the brief.",
+                        "Fund the campaign; the budget waits in escrow.",
+                        "Review submitted clips; pay only for what you approve.",
+                    ],
+                    "Launch a campaign",
+                    "client",
+                ),
+                _side(
+                    "For clippers",
+                    [
+                        "Claim a campaign that fits you.",
+                        "Generate clips with our AI pipeline, trim and publish.",
+                        "Earn on approval, on views, and with bonuses.",
+                    ],
+                    "Start clipping",
+                    "clipper",
+                ),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="4",
                 width="100%",

@@ -66,15 +66,36 @@ def postgres_server() -> Iterator[str]:
         os.chown(root, uid, gid)
     port = free_port()
     subprocess.run(
-        [*prefix, _pg_bin("initdb"), "-D", str(data), "-U", "clipgen", "--auth=trust",
-         "--encoding=UTF8", "--no-sync"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "clipgen",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
     )
     log = root / "server.log"
     subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w", "start", "-o",
-         f"-p {port} -k {root} -h 127.0.0.1 -F -c fsync=off -c full_page_writes=off"],
-        check=True, capture_output=True,
+        [
+            *prefix,
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {root} -h 127.0.0.1 -F -c fsync=off -c full_page_writes=off",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql+psycopg://clipgen@127.0.0.1:{port}/postgres"
@@ -98,9 +119,21 @@ def redis_server() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="clipgen-redis-"))
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(root),
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(root),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)

@@ -15,14 +15,44 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("clipgen-dummy-password-for-timing")
 
 _COMMON_PASSWORDS = frozenset(
-    """
-    password password1 password12 password123 password1234 passw0rd p@ssw0rd
-    123456789 1234567890 12345678910 0123456789 9876543210 1111111111
-    qwertyuiop qwerty1234 qwerty12345 1q2w3e4r5t 1qaz2wsx3edc asdfghjkl
-    iloveyou12 letmein123 welcome123 abc1234567 abcdefghij football123
-    baseball123 sunshine12 princess12 dragon1234 monkey1234 trustno1234
-    superman12 starwars12 whatever12 changeme12 administrator
-    """.split()
+    [
+        "password",
+        "password1",
+        "password12",
+        "password123",
+        "password1234",
+        "passw0rd",
+        "p@ssw0rd",
+        "123456789",
+        "1234567890",
+        "12345678910",
+        "0123456789",
+        "9876543210",
+        "1111111111",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty12345",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "asdfghjkl",
+        "iloveyou12",
+        "letmein123",
+        "welcome123",
+        "abc1234567",
+        "abcdefghij",
+        "football123",
+        "baseball123",
+        "sunshine12",
+        "princess12",
+        "dragon1234",
+        "monkey1234",
+        "trustno1234",
+        "superman12",
+        "starwars12",
+        "whatever12",
+        "changeme12",
+        "administrator",
+    ]
 )
 
 
@@ -34,9 +64,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches; takes the same time for an unknown user."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(
-            password_hash
-        )
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -49,18 +77,12 @@ def needs_rehash(password_hash: str) -> bool:
 def check_password_strength(password: str, *, email: str = "", display_name: str = "") -> None:
     """Refuse a password that is short, common or made of the user's own names."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
-        )
+        raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters."
-        )
+        raise InvalidInput(f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters.")
     lowered = password.lower()
     if lowered in _COMMON_PASSWORDS or len(set(lowered)) <= 2:
         raise InvalidInput("That password is too easy to guess. Choose another.")
     personal = [email.split("@")[0].lower(), display_name.strip().lower()]
     if any(part and len(part) >= 4 and part in lowered for part in personal):
-        raise InvalidInput(
-            "Your password must not contain your email or your name."
-        )
+        raise InvalidInput("Your password must not contain your email or your name.")

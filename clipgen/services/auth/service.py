@@ -33,7 +33,9 @@ from clipgen.services.errors import (
     RateLimited,
 )
 
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL_RE = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 SELF_SERVICE_ROLES = (Role.CLIPPER, Role.CLIENT)
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -106,9 +108,7 @@ def _create_user(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise InvalidInput(
-            "An account with that email already exists. Sign in instead."
-        ) from None
+        raise InvalidInput("An account with that email already exists. Sign in instead.") from None
     return user
 
 
@@ -267,8 +267,11 @@ def sign_out(*, session: Session, token: str) -> None:
     auth_session, user = found
     auth_session.revoked_at = utcnow()
     record_audit(
-        session=session, action="user.signed_out", actor_id=user.id,
-        target_type="user", target_id=user.id,
+        session=session,
+        action="user.signed_out",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
     )
     session.commit()
 
@@ -304,14 +307,20 @@ def change_password(
     for other in others:
         other.revoked_at = now
     record_audit(
-        session=session, action="user.password_changed", actor_id=user.id,
-        target_type="user", target_id=user.id, client_ip=client_ip,
+        session=session,
+        action="user.password_changed",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        client_ip=client_ip,
         sessions_ended=len(others),
     )
     session.commit()
 
 
-def create_admin(*, session: Session, email: str, password: str, display_name: str = "") -> UserView:
+def create_admin(
+    *, session: Session, email: str, password: str, display_name: str = ""
+) -> UserView:
     """Make an admin account, or give an existing account the admin role.
 
     Only the command line calls this: it trusts whoever runs it on the server.
@@ -333,8 +342,12 @@ def create_admin(*, session: Session, email: str, password: str, display_name: s
             roles={Role.ADMIN},
         )
     record_audit(
-        session=session, action="user.made_admin", actor_id=None,
-        target_type="user", target_id=user.id, via="cli",
+        session=session,
+        action="user.made_admin",
+        actor_id=None,
+        target_type="user",
+        target_id=user.id,
+        via="cli",
     )
     session.commit()
     return UserView.of(user)
@@ -342,9 +355,7 @@ def create_admin(*, session: Session, email: str, password: str, display_name: s
 
 def list_admins(*, session: Session) -> list[UserView]:
     """Every admin account, oldest first."""
-    users = session.exec(
-        select(User).where(col(User.is_admin).is_(True)).order_by(User.id)
-    ).all()
+    users = session.exec(select(User).where(col(User.is_admin).is_(True)).order_by(User.id)).all()
     return [UserView.of(user) for user in users]
 
 

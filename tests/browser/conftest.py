@@ -1,0 +1,134 @@
+"""The real app, started with `reflex run` on free ports, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clipgen.config import PROJECT_ROOT
+from tests.support.services import free_port
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+
+def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str) -> Iterator[str]:
+    """The whole app, as `make run` starts it, but on PostgreSQL and free ports."""
+    from sqlalchemy import create_engine, text
+
+    from clipgen.db import migrate
+
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS clipgen_browser"))
+        conn.execute(text("CREATE DATABASE clipgen_browser"))
+    admin.dispose()
+    database_url = postgres_admin_url.rsplit("/", 1)[0] + "/clipgen_browser"
+    migrate(database_url)
+
+    data_dir = tmp_path_factory.mktemp("app-data")
+    frontend_port, backend_port = free_port(), free_port()
+    venv_bin = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "APP_URL": f"http://localhost:{frontend_port}",
+        "REFLEX_USE_NPM": "1",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
+    }
+    env.pop("REDIS_URL", None)
+    log = data_dir / "app.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                str(venv_bin / "reflex"),
+                "run",
+                "--frontend-port",
+                str(frontend_port),
+                "--backend-port",
+                str(backend_port),
+                "--loglevel",
+                "info",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for_http(f"http://localhost:{backend_port}/ping", process, log, timeout=600)
+        _wait_for_http(f"http://localhost:{frontend_port}/", process, log, timeout=600)
+        yield f"http://localhost:{frontend_port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
