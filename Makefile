@@ -16,13 +16,14 @@ export NPM_CONFIG_AUDIT := false
 # Debian packages the tests use: database, broker, browser, speech for fixtures.
 TEST_PACKAGES := postgresql redis-server chromium espeak-ng
 
-.PHONY: run test worker migrate lint system-test-deps clean help
+.PHONY: run test bench worker migrate lint system-test-deps clean help
 
 help:
 	@echo "make run      install into .venv and start the app at http://localhost:3000"
 	@echo "make test     install test needs, start PostgreSQL and Redis, run every test"
 	@echo "make worker   run Dramatiq workers against REDIS_URL"
 	@echo "make migrate  apply database migrations"
+	@echo "make bench    time the clip pipeline on a 10-minute 1080p talk (prints JSON)"
 	@echo "make lint     ruff"
 
 $(VENV)/.runtime-installed: requirements.txt
@@ -69,5 +70,8 @@ system-test-deps:
 test: system-test-deps $(VENV)/.dev-installed
 	$(PY) -m pytest
 
+bench: system-test-deps $(VENV)/.dev-installed
+	$(PY) -m tests.bench.pipeline_bench
+
 clean:
-	rm -rf $(VENV) .web data test-artifacts
+	rm -rf $(VENV) .web data test-artifacts .bench

@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from clipgen.config import UnsafeConfigurationError
+from clipgen.pipeline.errors import PipelineError
 from clipgen.services.errors import ServiceError
 
 
@@ -52,6 +53,54 @@ def _check_config(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from clipgen.config import get_settings
+    from clipgen.pipeline.run import generate_clips
+    from clipgen.pipeline.types import GenerateOptions
+
+    last_line = [0.0, ""]
+
+    def report(stage: str, percent: float) -> None:
+        line = f"{stage:<11} {percent:5.1f}%"
+        now = time.monotonic()
+        # Every stage start and end, and at most two updates a second in between.
+        if percent in (0.0, 100.0) or now - last_line[0] >= 0.5 or stage != last_line[1]:
+            print(line, file=sys.stderr, flush=True)
+            last_line[:] = [now, stage]
+
+    options = GenerateOptions(
+        clips=args.clips,
+        min_seconds=args.min,
+        max_seconds=args.max,
+        aspect=args.aspect,
+        captions=args.captions,
+        language=args.language,
+        prompt=args.prompt,
+    )
+    settings = get_settings()
+    manifest = generate_clips(
+        args.video,
+        args.out,
+        options,
+        progress=report,
+        max_duration_s=settings.max_video_minutes * 60,
+    )
+    if args.json:
+        print(json.dumps(manifest, indent=2))
+    else:
+        for clip in manifest["clips"]:
+            print(
+                f"#{clip['rank']}  {clip['score']}/10  {clip['start']:.1f}-{clip['end']:.1f}s  "
+                f"{clip['title']}\n    {clip['video']}"
+            )
+        if manifest["fallback_reason"]:
+            print(f"note: {manifest['fallback_reason']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m clipgen", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(handler=_admin_create)
     admin_commands.add_parser("list", help="list admins").set_defaults(handler=_admin_list)
 
+    generate = commands.add_parser(
+        "generate", help="turn a long video into ranked, captioned clips"
+    )
+    generate.add_argument("video", help="the long video (MP4, MOV, MKV or WebM)")
+    generate.add_argument("--out", required=True, help="folder for the clips and manifest.json")
+    generate.add_argument("--clips", type=int, default=5, help="how many clips (1-20, default 5)")
+    generate.add_argument("--min", type=float, default=30.0, help="shortest clip in seconds")
+    generate.add_argument("--max", type=float, default=60.0, help="longest clip in seconds")
+    generate.add_argument("--aspect", choices=["9:16", "1:1", "16:9"], default="9:16")
+    generate.add_argument("--captions", choices=["off", "plain", "animated"], default="animated")
+    generate.add_argument("--language", default="auto", help="auto, en, ... (default auto)")
+    generate.add_argument("--prompt", default="", help='e.g. "moments about money"')
+    generate.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    generate.set_defaults(handler=_generate)
+
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=_migrate)
     commands.add_parser(
         "check-config", help="refuse an unsafe production configuration"
@@ -77,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ServiceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except UnsafeConfigurationError as error:

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     whisper_model: str = ""
     ffmpeg_binary: str = ""
     max_upload_mb: int = Field(default=4096, gt=0)
+    max_video_minutes: int = Field(default=240, gt=0)
 
     youtube_client_id: str = ""
     youtube_client_secret: SecretStr = SecretStr("")

@@ -1,0 +1,1 @@
+"""Rankers: pick the best moments among candidate windows."""

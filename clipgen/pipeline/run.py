@@ -1,0 +1,330 @@
+"""The whole pipeline, stage by stage, resumable from the last finished stage.
+
+Each stage is a function with typed inputs and outputs (see the modules it
+imports); `generate_clips` runs them in order, saves each stage's output as
+JSON in a work folder, and on a second call with the same work folder skips
+the stages that already finished. Outputs appear in the output folder only
+when every clip is done: a failure or a cancel leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from clipgen.config import PROJECT_ROOT
+from clipgen.pipeline.audio import SAMPLE_RATE, extract_audio, load_audio
+from clipgen.pipeline.candidates import find_candidates
+from clipgen.pipeline.errors import Cancelled, InvalidVideo, PipelineError
+from clipgen.pipeline.probe import probe
+from clipgen.pipeline.ranking.base import Ranker
+from clipgen.pipeline.ranking.heuristic import HeuristicRanker
+from clipgen.pipeline.signals import compute_signals
+from clipgen.pipeline.signals.scenes import detect_scene_cuts
+from clipgen.pipeline.transcribe import transcribe
+from clipgen.pipeline.types import (
+    ASPECT_SIZES,
+    Candidate,
+    GenerateOptions,
+    MediaInfo,
+    Progress,
+    RankedClip,
+    RankingResult,
+    Segment,
+    Signals,
+    Transcript,
+    Word,
+    no_progress,
+)
+
+FONTS_DIR = PROJECT_ROOT / "assets" / "fonts"
+MAX_CLIPS = 20
+# Share of the whole run each stage takes, for one overall percentage.
+STAGE_WEIGHTS = {
+    "probe": 1,
+    "audio": 3,
+    "transcribe": 40,
+    "signals": 2,
+    "candidates": 2,
+    "rank": 2,
+    "render": 50,
+}
+STAGES = tuple(STAGE_WEIGHTS)
+
+
+def overall_percent(stage: str, stage_percent: float) -> int:
+    """The run's overall percentage when `stage` is `stage_percent` done."""
+    done = 0.0
+    for name, weight in STAGE_WEIGHTS.items():
+        if name == stage:
+            done += weight * max(0.0, min(100.0, stage_percent)) / 100
+            break
+        done += weight
+    return int(100 * done / sum(STAGE_WEIGHTS.values()))
+
+
+def check_options(options: GenerateOptions) -> None:
+    """Refuse options that cannot make clips, saying which and why."""
+    if not 1 <= options.clips <= MAX_CLIPS:
+        raise PipelineError(f"Ask for between 1 and {MAX_CLIPS} clips.")
+    if options.min_seconds < 5:
+        raise PipelineError("Clips must be at least 5 seconds long.")
+    if options.max_seconds > 180:
+        raise PipelineError("Clips can be at most 180 seconds long.")
+    if options.max_seconds - options.min_seconds < 5:
+        raise PipelineError(
+            "Leave at least 5 seconds between the shortest and the longest clip length."
+        )
+    if options.aspect not in ASPECT_SIZES:
+        raise PipelineError("Choose an aspect of 9:16, 1:1 or 16:9.")
+    if options.captions not in ("off", "plain", "animated"):
+        raise PipelineError("Choose captions off, plain or animated.")
+    if len(options.prompt) > 500:
+        raise PipelineError("Keep the prompt to 500 characters.")
+
+
+def _load_transcript(data: dict[str, Any]) -> Transcript:
+    return Transcript(
+        language=data["language"],
+        duration=data["duration"],
+        segments=tuple(
+            Segment(
+                start=s["start"],
+                end=s["end"],
+                text=s["text"],
+                words=tuple(Word(**w) for w in s["words"]),
+            )
+            for s in data["segments"]
+        ),
+    )
+
+
+def _load_signals(data: dict[str, Any]) -> Signals:
+    return Signals(
+        hop=data["hop"],
+        loudness_db=tuple(data["loudness_db"]),
+        energy_peaks=tuple(data["energy_peaks"]),
+        silences=tuple(tuple(s) for s in data["silences"]),
+        scene_cuts=tuple(data.get("scene_cuts", ())),
+    )
+
+
+def _load_ranking(data: dict[str, Any]) -> RankingResult:
+    return RankingResult(**{**data, "clips": tuple(RankedClip(**c) for c in data["clips"])})
+
+
+class _Stages:
+    """Runs a stage once per work folder, keeping its output as JSON."""
+
+    def __init__(self, work_dir: Path, progress: Progress, should_cancel: Callable[[], bool]):
+        self.work_dir = work_dir
+        self.progress = progress
+        self.should_cancel = should_cancel
+        self.timings: dict[str, float] = {}
+
+    def run(self, stage: str, compute: Callable[[], Any], load: Callable[[dict], Any]) -> Any:
+        if self.should_cancel():
+            raise Cancelled()
+        saved = self.work_dir / f"{stage}.json"
+        if saved.exists():
+            self.progress(stage, 100.0)
+            return load(json.loads(saved.read_text()))
+        self.progress(stage, 0.0)
+        began = time.perf_counter()
+        value = compute()
+        self.timings[stage] = round(time.perf_counter() - began, 3)
+        partial = saved.with_suffix(".tmp")
+        partial.write_text(
+            json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value)
+        )
+        partial.replace(saved)
+        self.progress(stage, 100.0)
+        return value
+
+
+def _snap_to_scene_cuts(clip: RankedClip, cuts: list[float], words: list[Word]) -> RankedClip:
+    """Start or end a clip on a nearby picture cut when the cut falls in a pause."""
+
+    def in_pause(t: float) -> bool:
+        return not any(w.start - 0.05 < t < w.end + 0.05 for w in words)
+
+    start, end = clip.start, clip.end
+    for cut in cuts:
+        if start < cut <= start + 1.0 and in_pause(cut):
+            start = cut
+        if end - 1.0 <= cut < end and in_pause(cut):
+            end = cut
+    if (start, end) == (clip.start, clip.end) or end - start < 1.0:
+        return clip
+    return RankedClip(**{**asdict(clip), "start": round(start, 3), "end": round(end, 3)})
+
+
+def default_ranker() -> Ranker:
+    """Gemini when `GEMINI_API_KEY` is set (heuristic as its fallback), else heuristic."""
+    from clipgen.config import get_settings
+
+    settings = get_settings()
+    heuristic = HeuristicRanker()
+    key = settings.gemini_api_key.get_secret_value()
+    if not key:
+        return heuristic
+    from clipgen.pipeline.ranking.gemini import GeminiRanker
+
+    return GeminiRanker(api_key=key, model=settings.gemini_model, fallback=heuristic)
+
+
+def generate_clips(
+    video: str | Path,
+    out_dir: str | Path,
+    options: GenerateOptions = GenerateOptions(),
+    *,
+    ranker: Ranker | None = None,
+    work_dir: str | Path | None = None,
+    progress: Progress = no_progress,
+    should_cancel: Callable[[], bool] = lambda: False,
+    max_duration_s: float | None = None,
+    whisper_model: str | None = None,
+) -> dict[str, Any]:
+    """Turn a long video into ranked, captioned clips; returns the manifest."""
+    from clipgen.config import get_settings
+    from clipgen.pipeline.render import render_clip
+
+    check_options(options)
+    settings = get_settings()
+    ranker = ranker or default_ranker()
+    out = Path(out_dir).resolve()
+    own_work_dir = work_dir is None
+    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="clipgen-work-"))
+    work.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-partial-", dir=out.parent))
+    stages = _Stages(work, progress, should_cancel)
+    began = time.perf_counter()
+    try:
+        info: MediaInfo = stages.run(
+            "probe", lambda: probe(video, max_duration_s=max_duration_s), lambda d: MediaInfo(**d)
+        )
+        if info.duration < options.min_seconds:
+            raise InvalidVideo(
+                f"The video is {info.duration:.0f} seconds long, shorter than the shortest "
+                f"clip asked for ({options.min_seconds:.0f} s)."
+            )
+        wav = work / "audio.wav"
+        stages.run("audio", lambda: {"wav": str(extract_audio(info.path, wav))}, lambda d: d)
+        audio = None
+
+        def audio_samples():
+            nonlocal audio
+            if audio is None:
+                audio = load_audio(wav)
+            return audio
+
+        transcript: Transcript = stages.run(
+            "transcribe",
+            lambda: transcribe(
+                audio_samples(),
+                model_name=settings.whisper_model if whisper_model is None else whisper_model,
+                language=options.language,
+                progress=progress,
+                should_cancel=should_cancel,
+            ),
+            _load_transcript,
+        )
+        if not transcript.words:
+            raise InvalidVideo("No speech was found in the video, so there is nothing to clip.")
+        signals: Signals = stages.run(
+            "signals", lambda: compute_signals(audio_samples(), SAMPLE_RATE), _load_signals
+        )
+        audio = None  # free the samples before rendering
+        candidates: list[Candidate] = stages.run(
+            "candidates",
+            lambda: [
+                asdict(c)
+                for c in find_candidates(
+                    transcript,
+                    signals,
+                    min_seconds=options.min_seconds,
+                    max_seconds=options.max_seconds,
+                )
+            ],
+            lambda d: d,
+        )
+        candidates = [Candidate(**c) if isinstance(c, dict) else c for c in candidates]
+        if not candidates:
+            raise PipelineError(
+                f"Could not find {options.min_seconds:.0f}-{options.max_seconds:.0f} s of "
+                "continuous speech that starts and ends on a sentence. Try a wider length range."
+            )
+        ranking: RankingResult = stages.run(
+            "rank",
+            lambda: ranker.rank(
+                transcript=transcript, signals=signals, candidates=candidates, options=options
+            ),
+            _load_ranking,
+        )
+        words = transcript.words
+        render_began = time.perf_counter()
+        cuts = detect_scene_cuts(
+            info.path,
+            [
+                r
+                for c in ranking.clips
+                for r in ((c.start - 0.2, c.start + 1.2), (c.end - 1.2, c.end + 0.2))
+            ],
+        )
+        clips = [_snap_to_scene_cuts(c, cuts, words) for c in ranking.clips]
+        rendered = []
+        for rank, clip in enumerate(clips, start=1):
+            if should_cancel():
+                raise Cancelled()
+            rendered.append(
+                render_clip(
+                    source=info.path,
+                    info=info,
+                    clip=clip,
+                    words=words,
+                    options=options,
+                    out_dir=staging,
+                    rank=rank,
+                    scene_cuts=[c for c in cuts if clip.start < c < clip.end],
+                    fonts_dir=FONTS_DIR,
+                )
+            )
+            progress("render", 100.0 * rank / len(clips))
+        stages.timings["render"] = round(time.perf_counter() - render_began, 3)
+        stages.timings["total"] = round(time.perf_counter() - began, 3)
+
+        out.mkdir(parents=True, exist_ok=True)
+        manifest_clips = []
+        for item in rendered:
+            paths = {}
+            for key in ("video", "srt", "vtt", "thumbnail"):
+                target = out / Path(getattr(item, key)).name
+                os.replace(getattr(item, key), target)
+                paths[key] = str(target)
+            manifest_clips.append({"rank": item.rank, **asdict(item.clip), **paths})
+        manifest = {
+            "source": info.path,
+            "duration": info.duration,
+            "ranker": ranking.ranker,
+            "fallback_reason": ranking.fallback_reason,
+            "tokens": {"input": ranking.tokens_in, "output": ranking.tokens_out},
+            "cost_usd": ranking.cost_usd,
+            "language": transcript.language,
+            "options": asdict(options),
+            "clips": manifest_clips,
+            "timings": stages.timings,
+        }
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        return manifest
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if own_work_dir:
+            shutil.rmtree(work, ignore_errors=True)
