@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,12 @@ def _load_ranking(data: dict[str, Any]) -> RankingResult:
     return RankingResult(**{**data, "clips": tuple(RankedClip(**c) for c in data["clips"])})
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return asdict(value) if is_dataclass(value) else value
+
+
 class _Stages:
     """Runs a stage once per work folder, keeping its output as JSON."""
 
@@ -141,9 +147,7 @@ class _Stages:
         value = compute()
         self.timings[stage] = round(time.perf_counter() - began, 3)
         partial = saved.with_suffix(".tmp")
-        partial.write_text(
-            json.dumps(asdict(value) if hasattr(value, "__dataclass_fields__") else value)
-        )
+        partial.write_text(json.dumps(_jsonable(value)))
         partial.replace(saved)
         self.progress(stage, 100.0)
         return value
@@ -245,18 +249,14 @@ def generate_clips(
         audio = None  # free the samples before rendering
         candidates: list[Candidate] = stages.run(
             "candidates",
-            lambda: [
-                asdict(c)
-                for c in find_candidates(
-                    transcript,
-                    signals,
-                    min_seconds=options.min_seconds,
-                    max_seconds=options.max_seconds,
-                )
-            ],
-            lambda d: d,
+            lambda: find_candidates(
+                transcript,
+                signals,
+                min_seconds=options.min_seconds,
+                max_seconds=options.max_seconds,
+            ),
+            lambda data: [Candidate(**c) for c in data],
         )
-        candidates = [Candidate(**c) if isinstance(c, dict) else c for c in candidates]
         if not candidates:
             raise PipelineError(
                 f"Could not find {options.min_seconds:.0f}-{options.max_seconds:.0f} s of "

@@ -172,6 +172,7 @@ def moviepy_render(source: Path, clips: list[dict], out_dir: Path) -> float:
                 str(out_dir / f"moviepy_{clip['rank']:02d}.mp4"),
                 codec="libx264",
                 audio_codec="aac",
+                temp_audiofile=str(out_dir / f"moviepy_{clip['rank']:02d}_audio.m4a"),
                 threads=2,
                 logger=None,
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -60,10 +59,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A 12 s 640x360 talking head on the right, and a faceless 6 s clip without audio."""
     folder = tmp_path_factory.mktemp("render-media")
     speech = folder / "speech.wav"
-    if shutil.which("espeak-ng"):
-        subprocess.run(["espeak-ng", "-w", str(speech), SCRIPT], check=True, capture_output=True)
-    else:
-        _ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=12", str(speech))
+    subprocess.run(["espeak-ng", "-w", str(speech), SCRIPT], check=True, capture_output=True)
     talking = folder / "talking.mp4"
     _ffmpeg(
         *("-f", "lavfi", "-i", f"testsrc2=s=640x360:r={FPS}:d=12"),

@@ -112,7 +112,7 @@ def make_talk(
             wav.writeframes(np.concatenate(chunks).tobytes())
         width, height = size
         inputs, filters, labels = [], [], []
-        for index, (line, (start, _end)) in enumerate(zip(lines, spans, strict=True)):
+        for index, (start, _end) in enumerate(spans):
             length = (spans[index + 1][0] if index + 1 < len(spans) else total) - start
             colour = _COLOURS[index % len(_COLOURS)]
             inputs += [

@@ -14,7 +14,7 @@ _NUMBER = re.compile(
     re.I,
 )
 _STRONG = frozenset(
-    [
+    (
         "amazing",
         "incredible",
         "insane",
@@ -60,7 +60,7 @@ _STRONG = frozenset(
         "nobody",
         "everyone",
         "literally",
-    ]
+    )
 )
 _HOOK_OPENERS = (
     "here's",
