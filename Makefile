@@ -74,4 +74,4 @@ bench: system-test-deps $(VENV)/.dev-installed
 	$(PY) -m tests.bench.pipeline_bench
 
 clean:
-	rm -rf $(VENV) .web data test-artifacts .bench
+	rm -rf $(VENV) .web .data test-artifacts .bench

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     clipgen_env: Literal["development", "production"] = "development"
-    data_dir: Path = PROJECT_ROOT / "data"
+    # Hidden, so `reflex run`'s file watcher ignores database and upload writes there
+    # (a visible folder restarts the backend on every write and drops in-flight events).
+    data_dir: Path = PROJECT_ROOT / ".data"
     app_url: str = "http://localhost:3000"
 
     database_url: str = ""

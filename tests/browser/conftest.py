@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,28 +46,42 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str) -> Iterator[str]:
-    """The whole app, as `make run` starts it, but on PostgreSQL and free ports."""
-    from sqlalchemy import create_engine, text
+def app_data_dir() -> Iterator[Path]:
+    """A folder inside the default data dir, so the app runs where `make run` keeps data.
 
+    Writes there (SQLite, uploads) must not restart the dev server: a visible
+    folder would, and these tests would fail.
+    """
+    from clipgen.config import Settings
+
+    default = Settings.model_fields["data_dir"].default
+    folder = default / "browser-tests" / uuid.uuid4().hex[:8]
+    folder.mkdir(parents=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_database_url(app_data_dir: Path) -> str:
+    """The embedded default database (SQLite in the data dir), migrated."""
     from clipgen.db import migrate
 
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS clipgen_browser"))
-        conn.execute(text("CREATE DATABASE clipgen_browser"))
-    admin.dispose()
-    database_url = postgres_admin_url.rsplit("/", 1)[0] + "/clipgen_browser"
-    migrate(database_url)
+    url = f"sqlite:///{app_data_dir / 'clipgen.db'}"
+    migrate(url)
+    return url
 
-    data_dir = tmp_path_factory.mktemp("app-data")
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, app_database_url: str) -> Iterator[str]:
+    """The whole app, started as `make run` starts it, on free ports."""
+    data_dir = app_data_dir
     frontend_port, backend_port = free_port(), free_port()
     venv_bin = Path(sys.executable).parent
     env = {
         **os.environ,
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "DATA_DIR": str(data_dir),
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_database_url,
         "APP_URL": f"http://localhost:{frontend_port}",
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",

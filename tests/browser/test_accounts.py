@@ -109,13 +109,13 @@ def test_registration_errors_are_shown_and_nothing_is_created(page: Page, app_ur
     expect(page).to_have_url(re.compile(r"/register"))
 
 
-def test_admin_sees_admin_navigation(page: Page, app_url: str, postgres_admin_url: str) -> None:
+def test_admin_sees_admin_navigation(page: Page, app_url: str, app_database_url: str) -> None:
     from sqlmodel import Session, create_engine
 
     from clipgen.services.auth import service as auth
 
     email = _email("admin")
-    engine = create_engine(postgres_admin_url.rsplit("/", 1)[0] + "/clipgen_browser")
+    engine = create_engine(app_database_url)
     with Session(engine) as session:
         auth.create_admin(session=session, email=email, password=PASSWORD, display_name="Root")
     engine.dispose()
