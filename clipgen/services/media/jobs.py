@@ -1,0 +1,461 @@
+"""Processing jobs: starting, watching, cancelling and retrying clip generation.
+
+The database row is the truth about a job. Users start, cancel and retry
+jobs; workers claim a job with `begin_run` (one conditional UPDATE, so a
+duplicate or late message claims nothing), report progress, and end it with
+`finish_job`, `fail_job` or `mark_cancelled`. Every worker-side call is safe
+to repeat: clips are inserted once per (job, rank), and a finished job is
+never moved back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, update
+from sqlmodel import Session, col, select
+
+from clipgen.models import (
+    Clip,
+    ClipStatus,
+    JobStatus,
+    ProcessingJob,
+    UTCDateTime,
+    Video,
+    VideoStatus,
+    utcnow,
+)
+from clipgen.pipeline.errors import PipelineError
+from clipgen.pipeline.run import check_options
+from clipgen.pipeline.types import GenerateOptions
+from clipgen.services.audit import record_audit
+from clipgen.services.auth.service import UserView
+from clipgen.services.errors import InvalidInput, NotFound
+
+DEFAULT_STALE_AFTER_S = 120.0
+MAX_LIST_LIMIT = 100
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
+_MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What the app may show of a processing job."""
+
+    id: int
+    video_id: int
+    user_id: int
+    status: str
+    stage: str
+    percent: int
+    error: str
+    attempts: int
+    cancel_requested: bool
+    options: dict[str, Any]
+    timings: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    @classmethod
+    def of(cls, job: ProcessingJob) -> JobView:
+        return cls(
+            id=job.id,
+            video_id=job.video_id,
+            user_id=job.user_id,
+            status=job.status,
+            stage=job.stage,
+            percent=job.percent,
+            error=job.error,
+            attempts=job.attempts,
+            cancel_requested=job.cancel_requested,
+            options=dict(job.options or {}),
+            timings=dict(job.timings or {}),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    """One finished clip as a worker hands it over: its moment and its stored files."""
+
+    rank: int
+    start_s: float
+    end_s: float
+    title: str
+    hook: str
+    reason: str
+    score: int
+    transcript: str
+    video_key: str
+    srt_key: str
+    vtt_key: str
+    thumbnail_key: str
+    aspect: str
+    captions: str
+
+
+def _now_literal(now: datetime):
+    """`now` as a bound value of the timestamp column type, for use inside SQL expressions."""
+    return literal(now, UTCDateTime())
+
+
+def _load_job(session: Session, job_id: int) -> ProcessingJob | None:
+    return session.get(ProcessingJob, job_id, populate_existing=True)
+
+
+def _own_job(session: Session, actor: UserView, job_id: int) -> ProcessingJob:
+    job = _load_job(session, job_id)
+    if job is None or job.user_id != actor.id:
+        raise NotFound("That job was not found.")
+    return job
+
+
+def _own_ready_video(session: Session, actor: UserView, video_id: int) -> Video:
+    video = session.get(Video, video_id, populate_existing=True)
+    if video is None or video.owner_id != actor.id or video.status == VideoStatus.DELETED:
+        raise NotFound("That video was not found.")
+    if video.status == VideoStatus.UPLOADING:
+        raise InvalidInput("This video is still uploading; wait until it is ready.")
+    if video.status != VideoStatus.READY:
+        raise InvalidInput("This video could not be used. Upload another one.")
+    return video
+
+
+def _conditional_update(session: Session, job_id: int, *conditions, **values) -> bool:
+    """Change the job only when `conditions` hold; whether a row changed."""
+    result = session.exec(
+        update(ProcessingJob)
+        .where(col(ProcessingJob.id) == job_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+# --- what users do -----------------------------------------------------------
+
+
+def start_generation(
+    *, session: Session, actor: UserView, video_id: int, options: GenerateOptions
+) -> JobView:
+    """Queue clip generation for one of the actor's ready videos."""
+    video = _own_ready_video(session, actor, video_id)
+    if not isinstance(options, GenerateOptions):
+        raise InvalidInput("Choose the clip options again.")
+    try:
+        check_options(options)
+    except PipelineError as error:
+        raise InvalidInput(str(error)) from None
+    job = ProcessingJob(user_id=actor.id, video_id=video.id, options=asdict(options))
+    session.add(job)
+    session.flush()
+    record_audit(
+        session=session,
+        action="job.started",
+        actor_id=actor.id,
+        target_type="processing_job",
+        target_id=job.id,
+        video_id=video.id,
+        clips=options.clips,
+    )
+    session.commit()
+    return JobView.of(job)
+
+
+def get_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
+    """One of the actor's jobs."""
+    return JobView.of(_own_job(session, actor, job_id))
+
+
+def list_jobs(*, session: Session, actor: UserView, limit: int = 20) -> list[JobView]:
+    """The actor's jobs, newest first."""
+    limit = max(1, min(MAX_LIST_LIMIT, int(limit)))
+    jobs = session.exec(
+        select(ProcessingJob)
+        .where(ProcessingJob.user_id == actor.id)
+        .order_by(col(ProcessingJob.created_at).desc(), col(ProcessingJob.id).desc())
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [JobView.of(job) for job in jobs]
+
+
+def cancel_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
+    """Stop a job: a queued one at once, a running one at the worker's next check."""
+    job = _own_job(session, actor, job_id)
+    now = utcnow()
+    # Conditional updates, because a worker may claim or finish the job meanwhile.
+    if _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status) == JobStatus.QUEUED,
+        status=JobStatus.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+    ):
+        outcome = "cancelled"
+    elif _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status) == JobStatus.RUNNING,
+        cancel_requested=True,
+    ):
+        outcome = "cancel_requested"
+    else:
+        session.rollback()
+        raise InvalidInput("This job has already finished.")
+    record_audit(
+        session=session,
+        action="job.cancelled",
+        actor_id=actor.id,
+        target_type="processing_job",
+        target_id=job.id,
+        outcome=outcome,
+    )
+    session.commit()
+    return JobView.of(_load_job(session, job_id))
+
+
+def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
+    """Queue a failed or cancelled job again, from the start."""
+    job = _own_job(session, actor, job_id)
+    if job.status not in RETRYABLE:
+        raise InvalidInput("Only a failed or cancelled job can be tried again.")
+    _own_ready_video(session, actor, job.video_id)
+    if not _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status).in_(RETRYABLE),
+        status=JobStatus.QUEUED,
+        stage="",
+        percent=0,
+        error="",
+        cancel_requested=False,
+        started_at=None,
+        heartbeat_at=None,
+        finished_at=None,
+    ):
+        session.rollback()
+        raise InvalidInput("Only a failed or cancelled job can be tried again.")
+    record_audit(
+        session=session,
+        action="job.retried",
+        actor_id=actor.id,
+        target_type="processing_job",
+        target_id=job.id,
+    )
+    session.commit()
+    return JobView.of(_load_job(session, job_id))
+
+
+# --- what workers do (trusted: no actor) -------------------------------------
+
+
+def _stale_heartbeat(now: datetime, stale_after_s: float):
+    cutoff = now - timedelta(seconds=stale_after_s)
+    return or_(col(ProcessingJob.heartbeat_at).is_(None), col(ProcessingJob.heartbeat_at) < cutoff)
+
+
+def begin_run(
+    *, session: Session, job_id: int, stale_after_s: float = DEFAULT_STALE_AFTER_S
+) -> JobView | None:
+    """Claim the job for this worker; None when there is nothing to run.
+
+    A queued job is claimed, and so is a running one whose worker stopped
+    sending heartbeats. A finished job, a missing one, or one running fresh
+    elsewhere is left alone, which makes a duplicate message a no-op.
+    """
+    now = utcnow()
+    running_stale = and_(
+        col(ProcessingJob.status) == JobStatus.RUNNING, _stale_heartbeat(now, stale_after_s)
+    )
+    # An abandoned run the user asked to stop ends here rather than running again.
+    _conditional_update(
+        session,
+        job_id,
+        running_stale,
+        col(ProcessingJob.cancel_requested).is_(True),
+        status=JobStatus.CANCELLED,
+        finished_at=now,
+    )
+    claimed = _conditional_update(
+        session,
+        job_id,
+        or_(
+            col(ProcessingJob.status) == JobStatus.QUEUED,
+            and_(running_stale, col(ProcessingJob.cancel_requested).is_(False)),
+        ),
+        status=JobStatus.RUNNING,
+        attempts=ProcessingJob.attempts + 1,
+        started_at=func.coalesce(ProcessingJob.started_at, _now_literal(now)),
+        heartbeat_at=now,
+    )
+    session.commit()
+    if not claimed:
+        return None
+    return JobView.of(_load_job(session, job_id))
+
+
+def job_source(*, session: Session, job_id: int) -> tuple[str, str]:
+    """The storage key and original file name of the video a job works on."""
+    row = session.exec(
+        select(Video.storage_key, Video.original_filename)
+        .join(ProcessingJob, col(ProcessingJob.video_id) == Video.id)
+        .where(ProcessingJob.id == job_id)
+    ).first()
+    if row is None:
+        raise NotFound("That job was not found.")
+    return row[0], row[1]
+
+
+def find_job(*, session: Session, job_id: int) -> JobView | None:
+    """A job as a worker sees it, or None when it is gone."""
+    job = _load_job(session, job_id)
+    return None if job is None else JobView.of(job)
+
+
+def record_progress(*, session: Session, job_id: int, stage: str, percent: int) -> bool:
+    """Save a running job's progress and heartbeat; whether the worker should stop.
+
+    The percentage never goes backwards within a run (a resumed run replays
+    finished stages quickly). The answer is True when the user asked to
+    cancel, and also when the job is no longer running here at all.
+    """
+    percent = max(0, min(100, int(percent)))
+    _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status) == JobStatus.RUNNING,
+        stage=case((ProcessingJob.percent <= percent, stage[:32]), else_=ProcessingJob.stage),
+        percent=case((ProcessingJob.percent < percent, percent), else_=ProcessingJob.percent),
+        heartbeat_at=utcnow(),
+    )
+    row = session.exec(
+        select(ProcessingJob.status, ProcessingJob.cancel_requested).where(
+            ProcessingJob.id == job_id
+        )
+    ).first()
+    session.commit()
+    if row is None:
+        return True
+    status, cancel_requested = row
+    return status != JobStatus.RUNNING or bool(cancel_requested)
+
+
+def _clip_row(job: ProcessingJob, record: ClipRecord) -> Clip:
+    return Clip(
+        owner_id=job.user_id,
+        job_id=job.id,
+        video_id=job.video_id,
+        rank=record.rank,
+        start_s=max(0.0, float(record.start_s)),
+        end_s=max(0.0, float(record.end_s)),
+        title=record.title[:200],
+        hook=record.hook[:500],
+        reason=record.reason[:1000],
+        score=max(1, min(10, int(record.score))),
+        transcript=record.transcript,
+        aspect=record.aspect[:8],
+        captions=record.captions[:16],
+        status=ClipStatus.READY,
+        video_key=record.video_key,
+        srt_key=record.srt_key,
+        vtt_key=record.vtt_key,
+        thumbnail_key=record.thumbnail_key,
+    )
+
+
+def finish_job(
+    *, session: Session, job_id: int, clips: list[ClipRecord], timings: dict[str, Any]
+) -> JobView:
+    """Save a run's clips and mark the job succeeded; calling it twice saves each clip once.
+
+    A job cancelled or failed meanwhile is left as it is (the returned view
+    says so), and no clips are added to it.
+    """
+    # Writing the row first takes its lock, so two finishers save clips one after the other.
+    took_over = _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status).in_((JobStatus.RUNNING, JobStatus.SUCCEEDED)),
+        status=JobStatus.SUCCEEDED,
+    )
+    job = _load_job(session, job_id)
+    if job is None:
+        session.rollback()
+        raise NotFound("That job was not found.")
+    if not took_over:
+        session.rollback()
+        return JobView.of(job)
+    saved_ranks = set(session.exec(select(Clip.rank).where(Clip.job_id == job_id)).all())
+    for record in sorted(clips, key=lambda r: r.rank):
+        if record.rank not in saved_ranks:
+            session.add(_clip_row(job, record))
+            saved_ranks.add(record.rank)
+    now = utcnow()
+    job.stage = "done"
+    job.percent = 100
+    job.error = ""
+    job.timings = dict(timings)
+    job.heartbeat_at = now
+    job.finished_at = job.finished_at or now
+    session.add(job)
+    session.commit()
+    return JobView.of(job)
+
+
+def fail_job(*, session: Session, job_id: int, message: str) -> JobView | None:
+    """End an unfinished job as failed with a message the user can read."""
+    _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+        status=JobStatus.FAILED,
+        error=(message or "Failed.")[:_MAX_ERROR_LENGTH],
+        finished_at=utcnow(),
+    )
+    session.commit()
+    return find_job(session=session, job_id=job_id)
+
+
+def mark_cancelled(*, session: Session, job_id: int) -> JobView | None:
+    """End an unfinished job as cancelled (the worker stopped at the user's request)."""
+    _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+        status=JobStatus.CANCELLED,
+        finished_at=utcnow(),
+    )
+    session.commit()
+    return find_job(session=session, job_id=job_id)
+
+
+def stale_job_ids(*, session: Session, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[int]:
+    """Jobs no worker is on: queued ones, and running ones whose heartbeat stopped."""
+    now = utcnow()
+    return list(
+        session.exec(
+            select(ProcessingJob.id)
+            .where(
+                or_(
+                    col(ProcessingJob.status) == JobStatus.QUEUED,
+                    and_(
+                        col(ProcessingJob.status) == JobStatus.RUNNING,
+                        _stale_heartbeat(now, stale_after_s),
+                    ),
+                )
+            )
+            .order_by(col(ProcessingJob.id))
+        ).all()
+    )

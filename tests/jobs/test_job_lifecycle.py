@@ -1,0 +1,348 @@
+"""Clip generation end to end: real Redis, real Dramatiq worker processes, PostgreSQL.
+
+Each test makes its own workers as subprocesses sharing the test's database,
+Redis database and data dir, and watches the job row the way the app would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+import redis
+from sqlmodel import select
+
+from clipgen.config import PROJECT_ROOT
+from clipgen.db import session_scope
+from clipgen.models import Clip, JobStatus, Video, VideoStatus
+from clipgen.pipeline.errors import InvalidVideo
+from clipgen.pipeline.probe import probe
+from clipgen.pipeline.types import GenerateOptions
+from clipgen.services.auth import service as auth
+from clipgen.services.auth.service import UserView
+from clipgen.services.media import jobs
+from clipgen.storage import get_storage
+from tests.support.media import Line, make_talk
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+OPTIONS = GenerateOptions(clips=2, min_seconds=5, max_seconds=12)
+DEADLINE_S = 180.0
+CLIP_FILES = [f"clip_0{rank}.{ext}" for rank in (1, 2) for ext in ("jpg", "mp4", "srt", "vtt")]
+PAST_TRANSCRIBE = {"signals", "candidates", "rank", "render"}
+T = TypeVar("T")
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import logging, signal, sys, threading
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    import workers
+    from dramatiq import Worker
+    from workers import generation
+    assert type(workers.broker).__name__ == "RedisBroker"
+    generation.STALE_AFTER_S = float(sys.argv[1])
+    generation.HEARTBEAT_EVERY_S = float(sys.argv[2])
+    worker = Worker(
+        workers.broker, queues={"generation"}, worker_threads=int(sys.argv[3]), worker_timeout=100
+    )
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    worker.start()
+    while not stopping.wait(0.2):
+        pass
+    worker.stop()
+    """
+)
+
+_redis_databases = itertools.count()
+
+
+@dataclass(frozen=True)
+class Setup:
+    owner: UserView
+    env: dict[str, str]
+    data_dir: Path
+    logs: Path
+
+
+@pytest.fixture(scope="module")
+def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 20-second talk of four spoken lines, one of them loud and excited."""
+    path = tmp_path_factory.mktemp("lifecycle-media") / "talk.mp4"
+    make_talk(
+        [
+            Line(
+                "Welcome back to the program. Today we look at the history of road "
+                "maintenance in small towns."
+            ),
+            Line(
+                "Here is the secret nobody tells you! I doubled my money in one week, and it "
+                "was absolutely insane!",
+                speed=205,
+                pitch=75,
+                gain_db=9.0,
+            ),
+            Line("The committee meets on the second Tuesday of each month to review the schedule."),
+            Line("Permits are renewed annually and the fee is paid at the town office."),
+        ],
+        path,
+    )
+    return path
+
+
+@pytest.fixture
+def broker_url(redis_url: str) -> Iterator[str]:
+    """A Redis database of this test's own, so no message outlives the test."""
+    url = redis_url.rsplit("/", 1)[0] + f"/{next(_redis_databases) % 15 + 1}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def setup(database_url: str, broker_url: str, isolated_settings: Path, tmp_path: Path) -> Setup:
+    with session_scope() as session:
+        owner = auth.register(
+            session=session,
+            email="ada@example.com",
+            display_name="Ada",
+            password="a sturdy passphrase",
+            role="client",
+        )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": broker_url,
+        "DATA_DIR": str(isolated_settings),
+    }
+    return Setup(owner=owner, env=env, data_dir=isolated_settings, logs=logs)
+
+
+def _stored_video(setup: Setup, file: Path, name: str = "talk.mp4") -> int:
+    """A ready video of the owner, its file in storage as an upload would leave it."""
+    with session_scope() as session:
+        video = Video(
+            owner_id=setup.owner.id,
+            original_filename=name,
+            storage_key=f"users/{setup.owner.id}/videos/{time.time_ns()}/original.mp4",
+            size_bytes=file.stat().st_size,
+            status=VideoStatus.READY,
+        )
+        session.add(video)
+        session.flush()
+        get_storage().put_file(video.storage_key, file, content_type="video/mp4")
+        return video.id
+
+
+def _start(setup: Setup, video_id: int) -> int:
+    """Start generation as the owner and send the job to the workers, as the app does."""
+    with session_scope() as session:
+        job = jobs.start_generation(
+            session=session, actor=setup.owner, video_id=video_id, options=OPTIONS
+        )
+    _run_in_app_process(setup, f"process_job.send({job.id})")
+    return job.id
+
+
+def _run_in_app_process(setup: Setup, code: str) -> str:
+    """Run `code` in a fresh process that imports the workers (sends go to Redis)."""
+    script = f"import workers\nfrom workers.generation import *\n{code}"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env=setup.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and whatever it started (ffmpeg), as a crash or an OOM kill would."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+@contextmanager
+def _worker(
+    setup: Setup,
+    name: str,
+    *,
+    stale_after_s: float = 120.0,
+    heartbeat_every_s: float = 20.0,
+    threads: int = 1,
+) -> Iterator[subprocess.Popen]:
+    """A Dramatiq worker process on the generation queue, stopped at the end."""
+    with open(setup.logs / f"{name}.log", "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", WORKER_SCRIPT, str(stale_after_s), str(heartbeat_every_s)]
+            + [str(threads)],
+            cwd=PROJECT_ROOT,
+            env=setup.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+        _kill(process)
+
+
+def _logs(setup: Setup) -> str:
+    return "\n".join(
+        f"--- {path.name}\n{path.read_text()[-4000:]}" for path in sorted(setup.logs.iterdir())
+    )
+
+
+def _job(job_id: int) -> jobs.JobView:
+    with session_scope() as session:
+        job = jobs.find_job(session=session, job_id=job_id)
+    assert job is not None
+    return job
+
+
+def _wait_for(setup: Setup, condition: Callable[[], T], what: str) -> T:
+    """Poll until `condition` is truthy; after the deadline, fail showing the workers' logs."""
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out waiting for {what}.\n{_logs(setup)}")
+
+
+def _ended(job_id: int) -> jobs.JobView | None:
+    job = _job(job_id)
+    return job if job.is_finished else None
+
+
+def _clips(job_id: int) -> list[Clip]:
+    with session_scope() as session:
+        return list(session.exec(select(Clip).where(Clip.job_id == job_id).order_by(Clip.rank)))
+
+
+def _stored_outputs(setup: Setup, job_id: int) -> list[str]:
+    folder = setup.data_dir / "files" / "users" / str(setup.owner.id) / "jobs" / str(job_id)
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def _work_dir(setup: Setup, job_id: int) -> Path:
+    return setup.data_dir / "work" / f"job-{job_id}"
+
+
+def _assert_two_stored_clips(setup: Setup, job: jobs.JobView) -> None:
+    assert (job.status, job.percent, job.stage, job.error) == (JobStatus.SUCCEEDED, 100, "done", "")
+    clips = _clips(job.id)
+    assert [clip.rank for clip in clips] == [1, 2]
+    assert _stored_outputs(setup, job.id) == CLIP_FILES
+    storage = get_storage()
+    for clip in clips:
+        assert clip.owner_id == setup.owner.id and clip.video_id == job.video_id
+        assert 5 <= clip.end_s - clip.start_s <= 12.5 and clip.title and 1 <= clip.score <= 10
+        for key in (clip.video_key, clip.srt_key, clip.vtt_key, clip.thumbnail_key):
+            assert key.startswith(f"users/{setup.owner.id}/jobs/{job.id}/clip_0{clip.rank}.")
+            assert storage.exists(key)
+
+
+def test_a_job_runs_on_a_worker_and_saves_its_clips(setup: Setup, talk_video: Path) -> None:
+    video_id = _stored_video(setup, talk_video)
+    with _worker(setup, "worker"):
+        job_id = _start(setup, video_id)
+        job = _wait_for(setup, lambda: _ended(job_id), "the job to end")
+    _assert_two_stored_clips(setup, job)
+    assert job.attempts == 1 and {"transcribe", "render", "store"} <= set(job.timings)
+    assert job.started_at <= job.finished_at
+    assert not _work_dir(setup, job_id).exists()
+
+
+def test_a_file_that_is_not_a_video_fails_with_a_readable_message(
+    setup: Setup, tmp_path: Path
+) -> None:
+    text_file = tmp_path / "notes.mp4"
+    text_file.write_text("Meeting notes: these are words, not a video.\n" * 20)
+    with pytest.raises(InvalidVideo) as probed:
+        probe(text_file)
+    video_id = _stored_video(setup, text_file, name="notes.mp4")
+    with _worker(setup, "worker"):
+        job_id = _start(setup, video_id)
+        job = _wait_for(setup, lambda: _ended(job_id), "the job to end")
+    assert (job.status, job.error) == (JobStatus.FAILED, str(probed.value))
+    assert _clips(job_id) == [] and _stored_outputs(setup, job_id) == []
+    assert not _work_dir(setup, job_id).exists()
+
+
+def test_a_running_job_stops_when_the_user_cancels(setup: Setup, talk_video: Path) -> None:
+    video_id = _stored_video(setup, talk_video)
+    with _worker(setup, "worker"):
+        job_id = _start(setup, video_id)
+        _wait_for(setup, lambda: _job(job_id).status == JobStatus.RUNNING, "the job to run")
+        with session_scope() as session:
+            asked = jobs.cancel_job(session=session, actor=setup.owner, job_id=job_id)
+        assert asked.cancel_requested
+        job = _wait_for(setup, lambda: _ended(job_id), "the job to end")
+        _wait_for(setup, lambda: not _work_dir(setup, job_id).exists(), "the work dir to go")
+    assert job.status == JobStatus.CANCELLED and job.finished_at is not None
+    assert _clips(job_id) == [] and _stored_outputs(setup, job_id) == []
+
+
+def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
+    setup: Setup, talk_video: Path
+) -> None:
+    video_id = _stored_video(setup, talk_video)
+    with _worker(setup, "first") as first:
+        job_id = _start(setup, video_id)
+        _wait_for(
+            setup, lambda: _job(job_id).stage in PAST_TRANSCRIBE, "the job to pass transcribe"
+        )
+        _kill(first)
+    assert (_work_dir(setup, job_id) / "stages" / "transcribe.json").exists()
+    interrupted = _job(job_id)
+    assert (interrupted.status, interrupted.attempts) == (JobStatus.RUNNING, 1)
+
+    # Short delays stand in for production's 2-minute silence before a job counts as abandoned.
+    with _worker(setup, "second", stale_after_s=2, heartbeat_every_s=0.3, threads=2):
+
+        def abandoned() -> bool:
+            with session_scope() as session:
+                return job_id in jobs.stale_job_ids(session=session, stale_after_s=2)
+
+        _wait_for(setup, abandoned, "the job to count as abandoned")
+        sent = _run_in_app_process(
+            setup, f"print(recover_stale_jobs(2))\nprocess_job.send({job_id})"
+        )
+        assert sent.strip() == "1"
+        job = _wait_for(setup, lambda: _ended(job_id), "the job to end")
+        _wait_for(
+            setup,
+            lambda: f"Skipping job {job_id}" in (setup.logs / "second.log").read_text(),
+            "the duplicate message to be dropped",
+        )
+    _assert_two_stored_clips(setup, job)
+    assert job.attempts == 2
+    assert "transcribe" not in job.timings  # the second attempt resumed after it
+    assert "render" in job.timings
+    assert not _work_dir(setup, job_id).exists()

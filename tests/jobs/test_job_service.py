@@ -1,0 +1,408 @@
+"""The rules of processing jobs, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from clipgen.models import AuditLog, Clip, JobStatus, ProcessingJob, Video, VideoStatus, utcnow
+from clipgen.pipeline.types import GenerateOptions
+from clipgen.services.auth import service as auth
+from clipgen.services.auth.service import UserView
+from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.media import jobs
+from clipgen.services.media.jobs import ClipRecord
+
+OPTIONS = GenerateOptions(clips=2, min_seconds=5, max_seconds=12)
+
+
+def _register(session: Session, email: str) -> UserView:
+    return auth.register(
+        session=session,
+        email=email,
+        display_name=email.split("@")[0].title(),
+        password="a sturdy passphrase",
+        role="clipper",
+    )
+
+
+def _video(session: Session, owner: UserView, status: str = VideoStatus.READY) -> int:
+    count = session.exec(select(func.count()).select_from(Video)).one()
+    video = Video(
+        owner_id=owner.id,
+        original_filename="talk.mp4",
+        storage_key=f"users/{owner.id}/videos/{count + 1}/original.mp4",
+        status=status,
+    )
+    session.add(video)
+    session.commit()
+    return video.id
+
+
+@pytest.fixture
+def ada(session: Session) -> UserView:
+    return _register(session, "ada@example.com")
+
+
+@pytest.fixture
+def bob(session: Session) -> UserView:
+    return _register(session, "bob@example.com")
+
+
+@pytest.fixture
+def queued(session: Session, ada: UserView) -> jobs.JobView:
+    return jobs.start_generation(
+        session=session, actor=ada, video_id=_video(session, ada), options=OPTIONS
+    )
+
+
+def _running(session: Session, job_id: int) -> jobs.JobView:
+    claimed = jobs.begin_run(session=session, job_id=job_id)
+    assert claimed is not None
+    return claimed
+
+
+def _age_heartbeat(session: Session, job_id: int, seconds: float) -> None:
+    session.exec(
+        update(ProcessingJob)
+        .where(ProcessingJob.id == job_id)
+        .values(heartbeat_at=utcnow() - timedelta(seconds=seconds))
+    )
+    session.commit()
+
+
+def _record(rank: int) -> ClipRecord:
+    return ClipRecord(
+        rank=rank,
+        start_s=rank * 10.0,
+        end_s=rank * 10.0 + 8,
+        title=f"Moment {rank}",
+        hook="Listen to this",
+        reason="Loud and clear",
+        score=8,
+        transcript="words words words",
+        video_key=f"users/1/jobs/1/clip_{rank:02d}.mp4",
+        srt_key=f"users/1/jobs/1/clip_{rank:02d}.srt",
+        vtt_key=f"users/1/jobs/1/clip_{rank:02d}.vtt",
+        thumbnail_key=f"users/1/jobs/1/clip_{rank:02d}.jpg",
+        aspect="9:16",
+        captions="animated",
+    )
+
+
+# --- starting ----------------------------------------------------------------
+
+
+def test_starting_generation_queues_a_job_with_the_options_and_audits_it(
+    session: Session, ada: UserView
+) -> None:
+    video_id = _video(session, ada)
+    job = jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS)
+    assert (job.status, job.video_id, job.percent, job.attempts) == ("queued", video_id, 0, 0)
+    assert job.options["clips"] == 2 and job.options["max_seconds"] == 12
+    assert GenerateOptions(**job.options) == OPTIONS
+    assert session.exec(select(AuditLog.action).where(AuditLog.action == "job.started")).all()
+
+
+def test_someone_elses_video_is_not_found(session: Session, ada: UserView, bob: UserView) -> None:
+    video_id = _video(session, ada)
+    with pytest.raises(NotFound):
+        jobs.start_generation(session=session, actor=bob, video_id=video_id, options=OPTIONS)
+    with pytest.raises(NotFound):
+        jobs.start_generation(session=session, actor=bob, video_id=9999, options=OPTIONS)
+    assert session.exec(select(func.count()).select_from(ProcessingJob)).one() == 0
+
+
+@pytest.mark.parametrize("status", [VideoStatus.UPLOADING, VideoStatus.REJECTED])
+def test_a_video_that_is_not_ready_cannot_be_clipped(
+    session: Session, ada: UserView, status: str
+) -> None:
+    video_id = _video(session, ada, status=status)
+    with pytest.raises(InvalidInput):
+        jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS)
+
+
+def test_a_deleted_video_is_not_found(session: Session, ada: UserView) -> None:
+    video_id = _video(session, ada, status=VideoStatus.DELETED)
+    with pytest.raises(NotFound):
+        jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS)
+
+
+def test_impossible_options_are_refused_in_the_pipelines_words(
+    session: Session, ada: UserView
+) -> None:
+    video_id = _video(session, ada)
+    with pytest.raises(InvalidInput, match="between 1 and 20 clips"):
+        jobs.start_generation(
+            session=session,
+            actor=ada,
+            video_id=video_id,
+            options=GenerateOptions(clips=21),
+        )
+    with pytest.raises(InvalidInput, match="at least 5 seconds between"):
+        jobs.start_generation(
+            session=session,
+            actor=ada,
+            video_id=video_id,
+            options=GenerateOptions(min_seconds=30, max_seconds=32),
+        )
+    assert session.exec(select(func.count()).select_from(ProcessingJob)).one() == 0
+
+
+# --- seeing ------------------------------------------------------------------
+
+
+def test_another_user_cannot_see_cancel_or_retry_a_job(
+    session: Session, queued: jobs.JobView, bob: UserView
+) -> None:
+    for call in (jobs.get_job, jobs.cancel_job, jobs.retry_job):
+        with pytest.raises(NotFound):
+            call(session=session, actor=bob, job_id=queued.id)
+    assert jobs.list_jobs(session=session, actor=bob) == []
+    assert session.get(ProcessingJob, queued.id).status == JobStatus.QUEUED
+
+
+def test_jobs_are_listed_newest_first(session: Session, ada: UserView) -> None:
+    video_id = _video(session, ada)
+    started = [
+        jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS).id
+        for _ in range(3)
+    ]
+    listed = jobs.list_jobs(session=session, actor=ada)
+    assert [job.id for job in listed] == started[::-1]
+    assert [job.id for job in jobs.list_jobs(session=session, actor=ada, limit=2)] == started[:0:-1]
+    assert jobs.get_job(session=session, actor=ada, job_id=started[0]).id == started[0]
+
+
+# --- cancelling and retrying -------------------------------------------------
+
+
+def test_cancelling_a_queued_job_ends_it_at_once(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    job = jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert job.status == JobStatus.CANCELLED and job.finished_at is not None
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+
+
+def test_cancelling_a_running_job_asks_the_worker_to_stop(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    assert not jobs.record_progress(session=session, job_id=queued.id, stage="probe", percent=1)
+    job = jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert (job.status, job.cancel_requested) == (JobStatus.RUNNING, True)
+    assert jobs.record_progress(session=session, job_id=queued.id, stage="audio", percent=3) is True
+    ended = jobs.mark_cancelled(session=session, job_id=queued.id)
+    assert ended.status == JobStatus.CANCELLED and ended.finished_at is not None
+
+
+def test_a_finished_job_cannot_be_cancelled(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    with pytest.raises(InvalidInput, match="already finished"):
+        jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert jobs.get_job(session=session, actor=ada, job_id=queued.id).status == "succeeded"
+
+
+def test_a_failed_job_can_be_retried_from_a_clean_slate(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.record_progress(session=session, job_id=queued.id, stage="transcribe", percent=30)
+    failed = jobs.fail_job(session=session, job_id=queued.id, message="No speech was found.")
+    assert (failed.status, failed.error) == (JobStatus.FAILED, "No speech was found.")
+    job = jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    assert (job.status, job.error, job.percent, job.stage) == (JobStatus.QUEUED, "", 0, "")
+    assert job.finished_at is None and job.attempts == 1
+    assert _running(session, queued.id).attempts == 2
+
+
+def test_a_cancelled_job_can_be_retried_and_its_cancel_flag_is_cleared(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    jobs.mark_cancelled(session=session, job_id=queued.id)
+    job = jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    assert (job.status, job.cancel_requested) == (JobStatus.QUEUED, False)
+    _running(session, queued.id)
+    assert not jobs.record_progress(session=session, job_id=queued.id, stage="probe", percent=1)
+
+
+def test_only_failed_or_cancelled_jobs_can_be_retried(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    with pytest.raises(InvalidInput):
+        jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    _running(session, queued.id)
+    with pytest.raises(InvalidInput):
+        jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    jobs.finish_job(session=session, job_id=queued.id, clips=[], timings={})
+    with pytest.raises(InvalidInput):
+        jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+
+
+# --- claiming ----------------------------------------------------------------
+
+
+def test_a_job_is_claimed_once(session: Session, queued: jobs.JobView) -> None:
+    first = jobs.begin_run(session=session, job_id=queued.id)
+    assert first is not None
+    assert (first.status, first.attempts) == (JobStatus.RUNNING, 1)
+    assert first.started_at is not None
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+    assert jobs.begin_run(session=session, job_id=queued.id + 1000) is None
+    assert session.get(ProcessingJob, queued.id, populate_existing=True).attempts == 1
+
+
+def test_a_running_job_whose_worker_went_silent_can_be_reclaimed(
+    session: Session, queued: jobs.JobView
+) -> None:
+    first = _running(session, queued.id)
+    jobs.record_progress(session=session, job_id=queued.id, stage="render", percent=60)
+    _age_heartbeat(session, queued.id, 300)
+    assert jobs.stale_job_ids(session=session) == [queued.id]
+    again = jobs.begin_run(session=session, job_id=queued.id)
+    assert again is not None
+    assert again.attempts == 2 and again.started_at == first.started_at
+    assert again.percent == 60  # the resumed run does not show the user a step back
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+    assert jobs.stale_job_ids(session=session) == []
+
+
+def test_a_silent_job_is_reclaimed_only_after_the_stale_delay(
+    session: Session, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    _age_heartbeat(session, queued.id, 30)
+    assert jobs.begin_run(session=session, job_id=queued.id, stale_after_s=120) is None
+    assert jobs.stale_job_ids(session=session, stale_after_s=120) == []
+    assert jobs.begin_run(session=session, job_id=queued.id, stale_after_s=10) is not None
+
+
+def test_a_cancelled_job_cannot_be_claimed(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+    assert jobs.stale_job_ids(session=session) == []
+
+
+def test_an_abandoned_run_the_user_cancelled_ends_cancelled_instead_of_resuming(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    _age_heartbeat(session, queued.id, 300)
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+    assert jobs.get_job(session=session, actor=ada, job_id=queued.id).status == "cancelled"
+
+
+def test_stale_jobs_are_the_queued_and_the_silent_running_ones(
+    session: Session, ada: UserView
+) -> None:
+    video_id = _video(session, ada)
+    ids = [
+        jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS).id
+        for _ in range(4)
+    ]
+    waiting, fresh, silent, done = ids
+    for job_id in (fresh, silent, done):
+        _running(session, job_id)
+    _age_heartbeat(session, silent, 600)
+    jobs.finish_job(session=session, job_id=done, clips=[], timings={})
+    assert jobs.stale_job_ids(session=session) == [waiting, silent]
+
+
+# --- progress and the end of a run -------------------------------------------
+
+
+def test_progress_never_goes_backwards_within_a_run(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.record_progress(session=session, job_id=queued.id, stage="transcribe", percent=40)
+    jobs.record_progress(session=session, job_id=queued.id, stage="probe", percent=1)
+    job = jobs.get_job(session=session, actor=ada, job_id=queued.id)
+    assert (job.stage, job.percent) == ("transcribe", 40)
+    jobs.record_progress(session=session, job_id=queued.id, stage="render", percent=250)
+    job = jobs.get_job(session=session, actor=ada, job_id=queued.id)
+    assert (job.stage, job.percent) == ("render", 100)
+
+
+def test_progress_keeps_the_heartbeat_fresh(session: Session, queued: jobs.JobView) -> None:
+    _running(session, queued.id)
+    _age_heartbeat(session, queued.id, 300)
+    jobs.record_progress(session=session, job_id=queued.id, stage="transcribe", percent=10)
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+
+
+def test_a_worker_is_told_to_stop_when_its_job_is_no_longer_running(
+    session: Session, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.fail_job(session=session, job_id=queued.id, message="Gone wrong.")
+    assert jobs.record_progress(session=session, job_id=queued.id, stage="render", percent=90)
+    assert jobs.record_progress(session=session, job_id=9999, stage="render", percent=90)
+
+
+def test_finishing_twice_saves_each_clip_once(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    first = jobs.finish_job(
+        session=session, job_id=queued.id, clips=[_record(1), _record(2)], timings={"total": 9}
+    )
+    again = jobs.finish_job(
+        session=session, job_id=queued.id, clips=[_record(2), _record(1)], timings={"total": 9}
+    )
+    assert (first.status, first.percent) == (JobStatus.SUCCEEDED, 100)
+    assert again.finished_at == first.finished_at and again.timings == {"total": 9}
+    clips = session.exec(select(Clip).where(Clip.job_id == queued.id).order_by(Clip.rank)).all()
+    assert [(c.rank, c.owner_id, c.video_id) for c in clips] == [
+        (1, ada.id, queued.video_id),
+        (2, ada.id, queued.video_id),
+    ]
+    assert clips[0].video_key.endswith("clip_01.mp4") and clips[0].title == "Moment 1"
+
+
+def test_a_run_that_finishes_after_being_resumed_fills_in_only_the_missing_clips(
+    session: Session, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1), _record(2)], timings={})
+    ranks = session.exec(select(Clip.rank).where(Clip.job_id == queued.id)).all()
+    assert sorted(ranks) == [1, 2]
+
+
+def test_a_cancelled_job_gets_no_clips_and_stays_cancelled(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    job = jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    assert job.status == JobStatus.CANCELLED
+    assert session.exec(select(func.count()).select_from(Clip)).one() == 0
+
+
+def test_a_succeeded_job_is_never_failed_or_cancelled_afterwards(
+    session: Session, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    assert jobs.fail_job(session=session, job_id=queued.id, message="late").status == "succeeded"
+    assert jobs.mark_cancelled(session=session, job_id=queued.id).status == "succeeded"
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+
+
+def test_the_job_source_is_the_videos_stored_file(session: Session, queued: jobs.JobView) -> None:
+    key, name = jobs.job_source(session=session, job_id=queued.id)
+    assert key.endswith("/original.mp4") and name == "talk.mp4"
+    with pytest.raises(NotFound):
+        jobs.job_source(session=session, job_id=9999)
