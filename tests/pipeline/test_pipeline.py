@@ -170,3 +170,14 @@ def test_the_command_line_prints_progress_and_the_manifest(talk, tmp_path: Path)
     with av.open(clip["video"]) as container:
         stream = container.streams.video[0]
         assert (stream.codec_context.width, stream.codec_context.height) == (1080, 1080)
+
+
+def test_scene_cuts_are_found_only_in_the_ranges_asked_for(talk) -> None:
+    from clipgen.pipeline.signals.scenes import detect_scene_cuts
+
+    path, spans = talk
+    # Each spoken line has its own background, so a line change is a picture cut.
+    boundary = spans[2][0]
+    found = detect_scene_cuts(str(path), [(boundary - 1.0, boundary + 1.0)])
+    assert found and all(abs(cut - boundary) < 0.6 for cut in found)
+    assert detect_scene_cuts(str(path), [(spans[0][0] + 0.5, spans[0][1] - 0.5)]) == []
