@@ -4,10 +4,13 @@ The job's work folder (`<data_dir>/work/job-<id>/`) outlives a killed worker,
 so the next attempt resumes from the last finished stage; it is removed once
 the job succeeds, fails or is cancelled. Outputs are stored under keys fixed
 by job and rank, so storing them again replaces rather than duplicates.
+The whole transcript's word timings are stored too (`job_words_key`), so a
+clip can later be trimmed to whole words and re-rendered (see `workers.clips`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -27,6 +30,13 @@ from clipgen.pipeline.errors import Cancelled, InvalidVideo, PipelineError
 from clipgen.pipeline.run import generate_clips, overall_percent
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.media import jobs
+from clipgen.services.media.clips import (
+    clip_file_key,
+    job_files_prefix,
+    job_words_key,
+    words_from_data,
+    words_to_json,
+)
 from clipgen.services.media.jobs import ClipRecord, JobView
 from clipgen.storage import ObjectNotFound, get_storage
 
@@ -54,16 +64,6 @@ _SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 def job_work_dir(job_id: int) -> Path:
     """The folder a job's stages are kept in between attempts."""
     return get_settings().data_dir / "work" / f"job-{job_id}"
-
-
-def job_files_prefix(owner_id: int, job_id: int) -> str:
-    """The storage folder of a job's clip files."""
-    return f"users/{owner_id}/jobs/{job_id}"
-
-
-def clip_file_key(owner_id: int, job_id: int, rank: int, extension: str) -> str:
-    """The storage key of one file of one clip."""
-    return f"{job_files_prefix(owner_id, job_id)}/clip_{rank:02d}.{extension}"
 
 
 class _ProgressReporter:
@@ -171,6 +171,25 @@ def _store_clips(job: JobView, manifest: dict[str, Any]) -> list[ClipRecord]:
     return records
 
 
+def _store_words(job: JobView, work: Path) -> None:
+    """Store the whole transcript's word timings, for trimming clips later."""
+    transcribed = work / "stages" / "transcribe.json"
+    segments = json.loads(transcribed.read_text())["segments"]
+    words = words_from_data([word for segment in segments for word in segment["words"]])
+    words_file = work / "words.json"
+    words_file.write_bytes(words_to_json(words))
+    get_storage().put_file(
+        job_words_key(job.user_id, job.id), words_file, content_type="application/json"
+    )
+
+
+def _discard_files(job: JobView) -> None:
+    """Delete every stored output of a job: its clip files and its word timings."""
+    storage = get_storage()
+    storage.delete_prefix(job_files_prefix(job.user_id, job.id))
+    storage.delete(job_words_key(job.user_id, job.id))
+
+
 def _make_clips(job: JobView, work: Path, reporter: _ProgressReporter) -> JobView:
     """Run the pipeline, store its outputs and save the clips; the finished job."""
     work.mkdir(parents=True, exist_ok=True)
@@ -189,6 +208,7 @@ def _make_clips(job: JobView, work: Path, reporter: _ProgressReporter) -> JobVie
         raise Cancelled()
     began = time.perf_counter()
     records = _store_clips(job, manifest)
+    _store_words(job, work)
     timings = {**manifest.get("timings", {}), "store": round(time.perf_counter() - began, 3)}
     with session_scope() as session:
         return jobs.finish_job(session=session, job_id=job.id, clips=records, timings=timings)
@@ -197,7 +217,7 @@ def _make_clips(job: JobView, work: Path, reporter: _ProgressReporter) -> JobVie
 def _discard_outputs(job: JobView | None, ended_as: JobStatus) -> None:
     """Delete a job's stored clip files, but only if this worker just ended it that way."""
     if job is not None and job.status == ended_as:
-        get_storage().delete_prefix(job_files_prefix(job.user_id, job.id))
+        _discard_files(job)
 
 
 @dramatiq.actor(queue_name="generation", max_retries=0, time_limit=TIME_LIMIT_MS)
@@ -214,7 +234,7 @@ def process_job(job_id: int) -> None:
             done = _make_clips(job, work, reporter)
         if done.status != JobStatus.SUCCEEDED:
             # Cancelled or failed elsewhere while this run finished: its files are not wanted.
-            get_storage().delete_prefix(job_files_prefix(job.user_id, job.id))
+            _discard_files(job)
     except Cancelled:
         with session_scope() as session:
             ended = jobs.mark_cancelled(session=session, job_id=job_id)

@@ -1,0 +1,248 @@
+"""Trimming end to end: upload, generate, trim and re-render on a real worker.
+
+Real Redis broker, a real Dramatiq worker subprocess, PostgreSQL, the real
+pipeline and renderer; the test acts as the app would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+import redis
+
+from clipgen.config import PROJECT_ROOT
+from clipgen.db import session_scope
+from clipgen.models import Clip, ClipStatus, JobStatus
+from clipgen.pipeline.probe import probe
+from clipgen.pipeline.types import GenerateOptions
+from clipgen.services.auth import service as auth
+from clipgen.services.media import clips, jobs, videos
+from clipgen.storage import get_storage
+from tests.support.media import Line, make_talk
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+OPTIONS = GenerateOptions(clips=1, min_seconds=5, max_seconds=12)
+DEADLINE_S = 180.0
+T = TypeVar("T")
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import logging, signal, threading
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    import workers
+    from dramatiq import Worker
+    assert type(workers.broker).__name__ == "RedisBroker"
+    worker = Worker(
+        workers.broker, queues={"generation", "clips"}, worker_threads=1, worker_timeout=100
+    )
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    worker.start()
+    while not stopping.wait(0.2):
+        pass
+    worker.stop()
+    """
+)
+
+_redis_databases = itertools.count(8)
+
+
+@pytest.fixture(scope="module")
+def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("trim-media") / "talk.mp4"
+    make_talk(
+        [
+            Line("Welcome back to the program. Today we look at roads in small towns."),
+            Line(
+                "Here is the secret nobody tells you! I doubled my money in one week!",
+                speed=205,
+                pitch=75,
+                gain_db=9.0,
+            ),
+            Line("The committee meets on the second Tuesday of each month to review it."),
+        ],
+        path,
+    )
+    return path
+
+
+@pytest.fixture
+def broker_url(redis_url: str) -> Iterator[str]:
+    url = redis_url.rsplit("/", 1)[0] + f"/{next(_redis_databases) % 15 + 1}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def env(database_url: str, broker_url: str, isolated_settings: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": broker_url,
+        "DATA_DIR": str(isolated_settings),
+    }
+
+
+def _send(env: dict[str, str], code: str) -> None:
+    """Send messages from a fresh process that imports the workers, as the app does."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import json\nimport workers\n{code}"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@contextmanager
+def _worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", WORKER_SCRIPT],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def _wait_for(log_path: Path, condition: Callable[[], T], what: str) -> T:
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"Timed out waiting for {what}.\n{log_path.read_text()[-6000:]}")
+
+
+def _clip_row(clip_id: int) -> Clip:
+    with session_scope() as session:
+        return session.get(Clip, clip_id)
+
+
+def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
+    env: dict[str, str], talk_video: Path, tmp_path: Path
+) -> None:
+    with session_scope() as session:
+        owner = auth.register(
+            session=session,
+            email="ada@example.com",
+            display_name="Ada",
+            password="a sturdy passphrase",
+            role="clipper",
+        )
+    upload = tmp_path / "upload.part"
+    shutil.copy(talk_video, upload)
+    with session_scope() as session:
+        video = videos.accept_upload(
+            session=session,
+            actor=owner,
+            temp_path=upload,
+            original_filename="talk.mp4",
+            max_bytes=100 * 1024 * 1024,
+            max_duration_s=600,
+        )
+        job = jobs.start_generation(
+            session=session, actor=owner, video_id=video.id, options=OPTIONS
+        )
+    log_path = tmp_path / "worker.log"
+    storage = get_storage()
+    with _worker(env, log_path):
+        _send(env, f"from workers.generation import process_job\nprocess_job.send({job.id})")
+
+        def ended() -> jobs.JobView | None:
+            with session_scope() as session:
+                found = jobs.find_job(session=session, job_id=job.id)
+            return found if found.is_finished else None
+
+        done = _wait_for(log_path, ended, "the job to end")
+        assert done.status == JobStatus.SUCCEEDED, done.error
+        words_key = clips.job_words_key(owner.id, job.id)
+        words = clips.words_from_data(json.loads(storage.read_bytes(words_key)))
+        with session_scope() as session:
+            (before,) = clips.list_job_clips(session=session, actor=owner, job_id=job.id)
+        old_keys = [
+            getattr(_clip_row(before.id), name)
+            for name in ("video_key", "srt_key", "vtt_key", "thumbnail_key")
+        ]
+
+        # Cut inside the second word of the clip and inside a word about 4 s later.
+        spoken = clips.words_in_span(words, before.start_s, before.end_s)
+        first = spoken[1]
+        last = next(w for w in spoken if w.start > first.end + 3.5 and w.end - w.start > 0.1)
+        asked_start = round((first.start + first.end) / 2, 3)
+        asked_end = round((last.start + last.end) / 2, 3)
+        with session_scope() as session:
+            request = clips.request_trim(
+                session=session,
+                actor=owner,
+                clip_id=before.id,
+                start_s=asked_start,
+                end_s=asked_end,
+            )
+        assert (request.start_s, request.end_s) == (round(first.start, 3), round(last.end, 3))
+        assert request.clip.status == ClipStatus.RENDERING
+        message = json.dumps(request.actor_kwargs)
+        send = (
+            "from workers.clips import rerender_clip\n"
+            f"rerender_clip.send(**json.loads({message!r}))"
+        )
+        _send(env, send)
+
+        def rerendered() -> Clip | None:
+            row = _clip_row(before.id)
+            return row if row.status == ClipStatus.READY and row.version == 2 else None
+
+        after = _wait_for(log_path, rerendered, "the clip to be re-rendered")
+
+        # The same message again finds the version applied and does nothing.
+        _send(env, send)
+        _wait_for(
+            log_path,
+            lambda: f"Skipping re-render of clip {before.id} v2" in log_path.read_text(),
+            "the duplicate message to be dropped",
+        )
+
+    assert (after.start_s, after.end_s) == (request.start_s, request.end_s)
+    assert after.transcript == clips.trim_transcript(words, after.start_s, after.end_s)
+    assert after.transcript.split()[0] == first.text.strip()
+    new_keys = [after.video_key, after.srt_key, after.vtt_key, after.thumbnail_key]
+    assert all("/clip_01_v2." in key for key in new_keys)
+    assert all(storage.exists(key) for key in new_keys)
+    assert storage.exists(clips.clip_words_key(owner.id, job.id, 1, 2))
+    assert not any(storage.exists(key) for key in old_keys)
+    assert storage.exists(words_key)
+    rendered = storage.get_to_path(after.video_key, tmp_path / "trimmed.mp4")
+    assert probe(rendered).duration == pytest.approx(after.end_s - after.start_s, abs=0.15)
+    srt = storage.read_bytes(after.srt_key).decode()
+    assert first.text.strip().strip(".,!?") in srt
