@@ -2,6 +2,9 @@
 
 import reflex as rx
 
-from clipgen.pages import account, auth, coming_soon, dashboard, landing  # noqa: F401
+from clipgen.api import files_app
+from clipgen.pages import account, auth, clips, coming_soon, dashboard, generate, job, landing  # noqa: F401
+from workers.embedded import in_process_worker
 
-app = rx.App()
+app = rx.App(api_transformer=files_app)
+app.register_lifespan_task(in_process_worker)

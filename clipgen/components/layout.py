@@ -247,14 +247,18 @@ def page_header(title: str, subtitle: str = "") -> rx.Component:
 
 
 def template(
-    route: str, title: str, role: str | None = None
+    route: str, title: str, role: str | None = None, on_load=None
 ) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
-    """Register a signed-in page at `route` inside the shell, guarded by `role`."""
+    """Register a signed-in page at `route` inside the shell, guarded by `role`.
+
+    `on_load` runs after the guard; it must check the user again itself.
+    """
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         guard = SessionState.require_role(role) if role else SessionState.require_login
+        events = [guard] if on_load is None else [guard, on_load]
 
-        @rx.page(route=route, title=f"{title} · ClipGen", on_load=guard)
+        @rx.page(route=route, title=f"{title} · ClipGen", on_load=events)
         def wrapped() -> rx.Component:
             return app_shell(page())
 

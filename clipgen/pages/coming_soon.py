@@ -30,18 +30,6 @@ _PAGES = [
         "Open campaigns you can claim will be listed here.",
     ),
     (
-        routes.GENERATE,
-        "Generate",
-        "clipper",
-        "Upload a long video here to get ranked, captioned vertical clips.",
-    ),
-    (
-        routes.MY_CLIPS,
-        "My clips",
-        "clipper",
-        "Every clip you made, searchable, will be listed here.",
-    ),
-    (
         routes.EARNINGS,
         "Earnings",
         "clipper",

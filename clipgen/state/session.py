@@ -64,6 +64,12 @@ class SessionState(rx.State):
         with session_scope() as session:
             return auth.current_user(session=session, token=self.session_token)
 
+    def call_service(self, service, **kwargs):
+        """Run `service` for the signed-in user, who is checked now (not trusted from vars)."""
+        with session_scope() as session:
+            actor = auth.require_user(session=session, token=self.session_token)
+            return service(session=session, actor=actor, **kwargs)
+
     def show_user(self, user: UserView | None) -> None:
         """Copy what the page may show of the user into vars (never ids or hashes)."""
         self.display_name = user.display_name if user else ""

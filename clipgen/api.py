@@ -1,0 +1,52 @@
+"""HTTP routes the Reflex backend serves besides its own: private files.
+
+Locally stored files are reachable only through short-lived URLs that the
+services sign for the file's owner (`Storage.presigned_url`); S3 files go
+straight to S3's presigned URLs and never pass through here.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from clipgen.storage import (
+    LOCAL_FILES_ROUTE,
+    InvalidKey,
+    LocalStorage,
+    attachment_disposition,
+    get_storage,
+    verify_local_signature,
+)
+
+
+async def serve_private_file(request: Request) -> Response:
+    """A locally stored file, for a URL whose signature and expiry check out."""
+    key = request.path_params["key"]
+    query = request.query_params
+    name = query.get("name", "")
+    if not verify_local_signature(key, query.get("expires", ""), query.get("sig", ""), name):
+        return PlainTextResponse("This link has expired or is not valid.", status_code=403)
+    storage = get_storage()
+    if not isinstance(storage, LocalStorage):
+        return PlainTextResponse("Not found.", status_code=404)
+    try:
+        path = storage.path_for(key)
+    except InvalidKey:
+        return PlainTextResponse("Not found.", status_code=404)
+    if not path.is_file():
+        return PlainTextResponse("Not found.", status_code=404)
+    headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
+    if name:
+        headers["Content-Disposition"] = attachment_disposition(name)
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, headers=headers)
+
+
+files_app = Starlette(
+    routes=[Route(f"{LOCAL_FILES_ROUTE}/{{key:path}}", serve_private_file, methods=["GET", "HEAD"])]
+)

@@ -1,0 +1,243 @@
+"""A generation job: live progress, then ranked clips to watch, download and trim."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from clipgen import routes
+from clipgen.components.layout import page_header, template
+from clipgen.state.job import JobState
+
+
+def _progress() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.spinner(size="2"),
+                rx.text(
+                    JobState.stage_label, weight="medium", custom_attrs={"data-testid": "job-stage"}
+                ),
+                rx.spacer(),
+                rx.text(JobState.percent, "%", custom_attrs={"data-testid": "job-percent"}),
+                align="center",
+                width="100%",
+            ),
+            rx.progress(value=JobState.percent, width="100%"),
+            rx.button(
+                "Cancel",
+                variant="soft",
+                color_scheme="red",
+                size="2",
+                on_click=JobState.cancel,
+                custom_attrs={"data-testid": "job-cancel"},
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _ended(message: str, color: str, testid: str) -> rx.Component:
+    return rx.callout(
+        rx.vstack(
+            rx.text(message, weight="medium"),
+            rx.cond(JobState.error != "", rx.text(JobState.error, size="2")),
+            rx.button(
+                "Try again",
+                size="2",
+                on_click=JobState.retry,
+                custom_attrs={"data-testid": "job-retry"},
+            ),
+            spacing="2",
+        ),
+        icon="circle-alert",
+        color_scheme=color,
+        width="100%",
+        custom_attrs={"data-testid": testid},
+    )
+
+
+def _trim_dialog(card: rx.Var) -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(
+            rx.button(
+                rx.icon("scissors", size=14),
+                "Trim",
+                variant="soft",
+                size="1",
+                on_click=JobState.open_trim(card["id"]),
+                disabled=card["status"] == "rendering",
+                custom_attrs={"data-testid": "clip-trim"},
+            ),
+        ),
+        rx.dialog.content(
+            rx.dialog.title("Trim clip"),
+            rx.dialog.description(
+                "Times are seconds in the source video; they snap to the nearest word.",
+                size="2",
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.vstack(
+                        rx.text("Start", size="2"),
+                        rx.input(
+                            value=JobState.trim_start,
+                            on_change=lambda v: JobState.set_trim_field("trim_start", v),
+                            custom_attrs={"data-testid": "trim-start"},
+                        ),
+                        spacing="1",
+                    ),
+                    rx.vstack(
+                        rx.text("End", size="2"),
+                        rx.input(
+                            value=JobState.trim_end,
+                            on_change=lambda v: JobState.set_trim_field("trim_end", v),
+                            custom_attrs={"data-testid": "trim-end"},
+                        ),
+                        spacing="1",
+                    ),
+                    spacing="3",
+                ),
+                rx.cond(
+                    JobState.trim_error != "",
+                    rx.callout(
+                        JobState.trim_error,
+                        color_scheme="red",
+                        size="1",
+                        custom_attrs={"data-testid": "trim-error"},
+                    ),
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button(
+                        "Re-render",
+                        on_click=JobState.submit_trim,
+                        custom_attrs={"data-testid": "trim-submit"},
+                    ),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="3",
+                padding_top="12px",
+            ),
+        ),
+        open=JobState.trim_clip_id == card["id"],
+        on_open_change=lambda is_open: rx.cond(
+            is_open, JobState.open_trim(card["id"]), JobState.close_trim()
+        ),
+    )
+
+
+def _clip_card(card: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge("#", card["rank"], size="2"),
+                rx.badge(
+                    card["score"],
+                    "/10",
+                    color_scheme="green",
+                    size="2",
+                    custom_attrs={"data-testid": "clip-score"},
+                ),
+                rx.spacer(),
+                rx.text(
+                    card["span"], " · ", card["duration"], size="1", color=rx.color("gray", 11)
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.cond(
+                card["status"] == "rendering",
+                rx.center(
+                    rx.vstack(rx.spinner(), rx.text("Re-rendering…", size="2"), align="center"),
+                    height="360px",
+                    width="100%",
+                    custom_attrs={"data-testid": "clip-rendering"},
+                ),
+                rx.el.video(
+                    src=card["video_url"],
+                    poster=card["thumbnail_url"],
+                    controls=True,
+                    preload="metadata",
+                    width="100%",
+                    style={"maxHeight": "420px", "borderRadius": "8px", "background": "black"},
+                    custom_attrs={"data-testid": "clip-video"},
+                ),
+            ),
+            rx.heading(card["title"], size="4", custom_attrs={"data-testid": "clip-title"}),
+            rx.text(rx.text.strong("Hook: "), card["hook"], size="2"),
+            rx.text(card["reason"], size="2", color=rx.color("gray", 11)),
+            rx.text(
+                card["transcript"],
+                size="1",
+                color=rx.color("gray", 10),
+                style={"maxHeight": "80px", "overflow": "auto"},
+            ),
+            rx.hstack(
+                rx.link(
+                    rx.button(rx.icon("download", size=14), "MP4", size="1"),
+                    href=card["download_url"],
+                    is_external=True,
+                    custom_attrs={"data-testid": "clip-download"},
+                ),
+                rx.link(
+                    rx.button("SRT", size="1", variant="soft"),
+                    href=card["srt_url"],
+                    is_external=True,
+                ),
+                rx.link(
+                    rx.button("VTT", size="1", variant="soft"),
+                    href=card["vtt_url"],
+                    is_external=True,
+                ),
+                rx.spacer(),
+                _trim_dialog(card),
+                width="100%",
+                wrap="wrap",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "clip-card"},
+    )
+
+
+@template(routes.JOB, "Clips", role="clipper", on_load=JobState.open_page)
+def job() -> rx.Component:
+    return rx.vstack(
+        page_header("Your clips", "Ranked best first. Watch, download, or trim any of them."),
+        rx.cond(
+            JobState.not_found,
+            rx.callout(
+                "There is no such job in your account.",
+                icon="search-x",
+                custom_attrs={"data-testid": "job-not-found"},
+            ),
+            rx.vstack(
+                rx.cond(
+                    JobState.action_error != "",
+                    rx.callout(JobState.action_error, color_scheme="red"),
+                ),
+                rx.match(
+                    JobState.status,
+                    ("queued", _progress()),
+                    ("running", _progress()),
+                    ("failed", _ended("Making clips failed.", "red", "job-failed")),
+                    ("cancelled", _ended("This job was cancelled.", "gray", "job-cancelled")),
+                    rx.fragment(),
+                ),
+                rx.grid(
+                    rx.foreach(JobState.clip_cards, _clip_card),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+        ),
+        width="100%",
+    )

@@ -1,0 +1,209 @@
+"""The job page: live progress, cancel and retry, then the ranked clips and trimming."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+from reflex.config import get_config
+
+from clipgen.services.errors import NotAuthenticated, ServiceError
+from clipgen.services.media import clips, jobs
+from clipgen.state.session import SessionState
+
+POLL_SECONDS = 1.0
+URL_LIFETIME_S = 3600
+STAGE_LABELS = {
+    "": "Waiting for a worker",
+    "probe": "Checking the video",
+    "audio": "Extracting the audio",
+    "transcribe": "Transcribing",
+    "signals": "Listening for the best moments",
+    "candidates": "Finding clean cuts",
+    "rank": "Ranking moments",
+    "render": "Rendering clips",
+    "store": "Saving clips",
+    "done": "Done",
+}
+
+
+def absolute_url(url: str) -> str:
+    """Local file URLs are paths on the backend; the browser may be on another port."""
+    return get_config().api_url.rstrip("/") + url if url.startswith("/") else url
+
+
+def clip_card_data(view, files) -> dict:
+    """What a clip card shows: plain values only."""
+    return {
+        "id": view.id,
+        "rank": view.rank,
+        "title": view.title,
+        "hook": view.hook,
+        "reason": view.reason,
+        "score": view.score,
+        "transcript": view.transcript,
+        "start": round(view.start_s, 2),
+        "end": round(view.end_s, 2),
+        "span": f"{view.start_s:.1f}s – {view.end_s:.1f}s",
+        "duration": f"{view.duration_s:.0f} s",
+        "status": view.status,
+        "version": view.version,
+        "video_url": absolute_url(files.video_url) if files else "",
+        "download_url": absolute_url(files.video_download_url) if files else "",
+        "srt_url": absolute_url(files.srt_url) if files else "",
+        "vtt_url": absolute_url(files.vtt_url) if files else "",
+        "thumbnail_url": absolute_url(files.thumbnail_url) if files else "",
+    }
+
+
+class JobState(SessionState):
+    current_job_id: int = 0
+    status: str = ""
+    stage_label: str = ""
+    percent: int = 0
+    error: str = ""
+    not_found: bool = False
+    clip_cards: list[dict] = []
+    action_error: str = ""
+    watching: bool = False
+
+    trim_clip_id: int = 0
+    trim_start: str = ""
+    trim_end: str = ""
+    trim_error: str = ""
+
+    @rx.var
+    def is_active(self) -> bool:
+        return self.status in ("queued", "running")
+
+    @rx.var
+    def has_rendering_clips(self) -> bool:
+        return any(card["status"] == "rendering" for card in self.clip_cards)
+
+    def _route_job_id(self) -> int:
+        tail = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    def _refresh(self) -> None:
+        """Load the job and its clips for the signed-in user (ownership checked by services)."""
+        job = self.call_service(jobs.get_job, job_id=self.current_job_id)
+        self.status = job.status
+        self.stage_label = STAGE_LABELS.get(job.stage, job.stage.title())
+        self.percent = job.percent
+        self.error = job.error
+        if job.status == "succeeded":
+            views = self.call_service(clips.list_job_clips, job_id=self.current_job_id)
+            self.clip_cards = [
+                clip_card_data(
+                    v, self.call_service(clips.clip_files, clip_id=v.id, expires_s=URL_LIFETIME_S)
+                )
+                for v in views
+            ]
+        else:
+            self.clip_cards = []
+
+    @rx.event
+    def open_page(self):
+        self.current_job_id = self._route_job_id()
+        self.not_found = False
+        self.action_error = ""
+        self.trim_clip_id = 0
+        try:
+            self._refresh()
+        except NotAuthenticated:
+            return rx.redirect("/login")
+        except ServiceError:
+            self.not_found = True
+            return
+        return JobState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh while the job runs or a clip re-renders; stops when the tab leaves."""
+        async with self:
+            if self.watching:
+                return
+            self.watching = True
+            job_id = self.current_job_id
+        try:
+            while True:
+                await asyncio.sleep(POLL_SECONDS)
+                async with self:
+                    if self.current_job_id != job_id or self.router.url.path.rstrip("/") != (
+                        f"/jobs/{job_id}"
+                    ):
+                        return
+                    was_active = self.is_active or self.has_rendering_clips
+                    try:
+                        await asyncio.to_thread(self._refresh)
+                    except ServiceError:
+                        return
+                    if not was_active and not (self.is_active or self.has_rendering_clips):
+                        return
+        finally:
+            async with self:
+                self.watching = False
+
+    @rx.event
+    def cancel(self):
+        try:
+            self.call_service(jobs.cancel_job, job_id=self.current_job_id)
+            self._refresh()
+        except ServiceError as error:
+            self.action_error = str(error)
+
+    @rx.event
+    def retry(self):
+        from workers.generation import process_job
+
+        try:
+            job = self.call_service(jobs.retry_job, job_id=self.current_job_id)
+        except ServiceError as error:
+            self.action_error = str(error)
+            return
+        process_job.send(job.id)
+        self._refresh()
+        return JobState.watch
+
+    @rx.event
+    def open_trim(self, clip_id: int):
+        card = next((c for c in self.clip_cards if c["id"] == clip_id), None)
+        if card is None:
+            return
+        self.trim_clip_id = clip_id
+        self.trim_start = f"{card['start']:.2f}"
+        self.trim_end = f"{card['end']:.2f}"
+        self.trim_error = ""
+
+    @rx.event
+    def close_trim(self):
+        self.trim_clip_id = 0
+
+    @rx.event
+    def set_trim_field(self, name: str, value: str):
+        if name in ("trim_start", "trim_end") and isinstance(value, str):
+            setattr(self, name, value[:20])
+
+    @rx.event
+    def submit_trim(self):
+        from workers.clips import rerender_clip
+
+        try:
+            start, end = float(self.trim_start), float(self.trim_end)
+        except ValueError:
+            self.trim_error = "Enter the start and end in seconds, like 12.5."
+            return
+        try:
+            trim = self.call_service(
+                clips.request_trim, clip_id=self.trim_clip_id, start_s=start, end_s=end
+            )
+        except ServiceError as error:
+            self.trim_error = str(error)
+            return
+        rerender_clip.send(trim.clip_id, trim.version, trim.start_s, trim.end_s)
+        self.trim_clip_id = 0
+        self._refresh()
+        return [
+            rx.toast.info("Re-rendering the clip; the old version stays until it is ready."),
+            JobState.watch,
+        ]

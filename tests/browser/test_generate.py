@@ -1,0 +1,127 @@
+"""A clipper uploads a talk, watches it being processed, plays, downloads and trims a clip."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_accounts import PASSWORD, _email, _register, _sign_out
+from tests.pipeline.conftest import FLAT, HYPE, TAIL
+from tests.support.media import make_talk
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def talk_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("upload") / "my talk.mp4"
+    make_talk([*FLAT, HYPE, *TAIL], path)
+    return path
+
+
+def _upload(page: Page, path: Path) -> None:
+    page.locator("[data-testid=upload-zone] input[type=file]").set_input_files(str(path))
+
+
+def test_upload_generate_play_download_and_trim(
+    page: Page, app_url: str, talk_file: Path, browser
+) -> None:
+    _register(page, app_url, "clipper", _email("gen"))
+    page.get_by_test_id("nav").first.get_by_text("Generate", exact=True).click()
+    _upload(page, talk_file)
+    expect(page.get_by_test_id("uploaded-name")).to_have_text("my talk.mp4", timeout=60_000)
+    page.get_by_test_id("option-clips").fill("2")
+    page.get_by_test_id("option-length").click()
+    page.get_by_role("option", name="Custom").click()
+    page.get_by_test_id("option-min").fill("5")
+    page.get_by_test_id("option-max").fill("12")
+    page.get_by_test_id("start-generation").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    job_url = page.url
+
+    # Progress advances live, without a reload.
+    percent = page.get_by_test_id("job-percent")
+    expect(percent).to_be_visible()
+    seen = {percent.inner_text()}
+    deadline = time.monotonic() + 120
+    while page.get_by_test_id("clip-card").count() == 0 and time.monotonic() < deadline:
+        if percent.count():
+            seen.add(percent.inner_text())
+        page.wait_for_timeout(300)
+    assert len(seen) >= 2, seen
+    cards = page.get_by_test_id("clip-card")
+    expect(cards).to_have_count(2)
+    expect(cards.first.get_by_test_id("clip-title")).to_contain_text("secret", ignore_case=True)
+
+    # Play the best clip.
+    video = cards.first.get_by_test_id("clip-video")
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("v => v.currentTime > 0.3", arg=video.element_handle(), timeout=20_000)
+
+    # Download it: a real MP4 from the app's signed file route.
+    href = cards.first.get_by_test_id("clip-download").get_attribute("href")
+    response = page.request.get(href)
+    assert response.status == 200
+    assert response.headers["content-type"] == "video/mp4"
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.body()[4:8] == b"ftyp"
+    tampered = page.request.get(href.replace("sig=", "sig=0"))
+    assert tampered.status == 403
+
+    # Trim: the old version stays until the new one is ready.
+    second = cards.nth(1)
+    second.get_by_test_id("clip-trim").click()
+    start = float(page.get_by_test_id("trim-start").input_value())
+    page.get_by_test_id("trim-start").fill(f"{start + 1.0:.2f}")
+    page.get_by_test_id("trim-submit").click()
+    expect(page.get_by_test_id("clip-rendering")).to_have_count(0, timeout=120_000)
+    expect(cards).to_have_count(2)
+    spans = [c.inner_text() for c in page.get_by_test_id("clip-card").all()]
+    assert any(f"{start:.1f}s" not in text for text in spans)
+
+    # Another user cannot see the job.
+    _sign_out(page)
+    _register(page, app_url, "clipper", _email("other"))
+    page.goto(job_url)
+    expect(page.get_by_test_id("job-not-found")).to_be_visible()
+    expect(page.get_by_test_id("clip-card")).to_have_count(0)
+
+
+def test_my_clips_lists_searches_and_deletes(page: Page, app_url: str, talk_file: Path) -> None:
+    _register(page, app_url, "clipper", _email("lib"))
+    page.goto(f"{app_url}/clips")
+    expect(page.get_by_test_id("library-empty")).to_be_visible()
+    page.goto(f"{app_url}/generate")
+    _upload(page, talk_file)
+    expect(page.get_by_test_id("uploaded-name")).to_be_visible(timeout=60_000)
+    page.get_by_test_id("option-clips").fill("2")
+    page.get_by_test_id("option-length").click()
+    page.get_by_role("option", name="Custom").click()
+    page.get_by_test_id("option-min").fill("5")
+    page.get_by_test_id("option-max").fill("12")
+    page.get_by_test_id("start-generation").click()
+    expect(page.get_by_test_id("clip-card")).to_have_count(2, timeout=120_000)
+
+    page.get_by_test_id("nav").first.get_by_text("My clips", exact=True).click()
+    expect(page.get_by_test_id("library-card")).to_have_count(2)
+    page.get_by_test_id("library-search").fill("secret")
+    page.get_by_test_id("library-search").press("Enter")
+    expect(page.get_by_test_id("library-card")).to_have_count(1)
+    page.get_by_test_id("library-delete").click()
+    page.get_by_test_id("library-confirm").click()
+    expect(page.get_by_test_id("library-empty")).to_be_visible()
+
+
+def test_a_file_that_is_not_a_video_is_refused(page: Page, app_url: str, tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("meeting notes, not a video\n" * 100)
+    _register(page, app_url, "clipper", _email("bad"))
+    page.goto(f"{app_url}/generate")
+    _upload(page, fake)
+    expect(page.get_by_test_id("upload-error")).to_contain_text("not a video", timeout=30_000)
+    expect(page.get_by_test_id("start-generation")).to_be_disabled()
+    assert PASSWORD
