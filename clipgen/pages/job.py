@@ -77,49 +77,69 @@ def _trim_dialog(card: rx.Var) -> rx.Component:
                 "Times are seconds in the source video; they snap to the nearest word.",
                 size="2",
             ),
-            rx.vstack(
-                rx.hstack(
-                    rx.vstack(
-                        rx.text("Start", size="2"),
-                        rx.input(
-                            value=JobState.trim_start,
-                            on_change=lambda v: JobState.set_trim_field("trim_start", v),
-                            custom_attrs={"data-testid": "trim-start"},
+            rx.form(
+                rx.vstack(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.text("Start", size="2"),
+                            rx.input(
+                                name="start",
+                                default_value=JobState.trim_start,
+                                custom_attrs={"data-testid": "trim-start"},
+                            ),
+                            spacing="1",
                         ),
-                        spacing="1",
+                        rx.vstack(
+                            rx.text("End", size="2"),
+                            rx.input(
+                                name="end",
+                                default_value=JobState.trim_end,
+                                custom_attrs={"data-testid": "trim-end"},
+                            ),
+                            spacing="1",
+                        ),
+                        spacing="3",
                     ),
                     rx.vstack(
-                        rx.text("End", size="2"),
-                        rx.input(
-                            value=JobState.trim_end,
-                            on_change=lambda v: JobState.set_trim_field("trim_end", v),
-                            custom_attrs={"data-testid": "trim-end"},
+                        rx.text("Captions", size="2"),
+                        rx.text_area(
+                            name="captions",
+                            default_value=JobState.trim_text,
+                            rows="4",
+                            width="100%",
+                            custom_attrs={"data-testid": "trim-text"},
+                        ),
+                        rx.text(
+                            "Fix a misheard word here; the new words keep the speech timing.",
+                            size="1",
+                            color=rx.color("gray", 11),
                         ),
                         spacing="1",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        JobState.trim_error != "",
+                        rx.callout(
+                            JobState.trim_error,
+                            color_scheme="red",
+                            size="1",
+                            custom_attrs={"data-testid": "trim-error"},
+                        ),
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
+                        ),
+                        rx.button(
+                            "Re-render", type="submit", custom_attrs={"data-testid": "trim-submit"}
+                        ),
+                        justify="end",
+                        width="100%",
                     ),
                     spacing="3",
+                    padding_top="12px",
                 ),
-                rx.cond(
-                    JobState.trim_error != "",
-                    rx.callout(
-                        JobState.trim_error,
-                        color_scheme="red",
-                        size="1",
-                        custom_attrs={"data-testid": "trim-error"},
-                    ),
-                ),
-                rx.hstack(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button(
-                        "Re-render",
-                        on_click=JobState.submit_trim,
-                        custom_attrs={"data-testid": "trim-submit"},
-                    ),
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                padding_top="12px",
+                on_submit=JobState.submit_trim,
             ),
         ),
         open=JobState.trim_clip_id == card["id"],

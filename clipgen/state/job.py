@@ -70,6 +70,7 @@ class JobState(SessionState):
     trim_clip_id: int = 0
     trim_start: str = ""
     trim_end: str = ""
+    trim_text: str = ""
     trim_error: str = ""
 
     @rx.var
@@ -173,6 +174,7 @@ class JobState(SessionState):
         self.trim_clip_id = clip_id
         self.trim_start = f"{card['start']:.2f}"
         self.trim_end = f"{card['end']:.2f}"
+        self.trim_text = card["transcript"]
         self.trim_error = ""
 
     @rx.event
@@ -180,27 +182,29 @@ class JobState(SessionState):
         self.trim_clip_id = 0
 
     @rx.event
-    def set_trim_field(self, name: str, value: str):
-        if name in ("trim_start", "trim_end") and isinstance(value, str):
-            setattr(self, name, value[:20])
-
-    @rx.event
-    def submit_trim(self):
+    def submit_trim(self, form_data: dict):
         from workers.clips import rerender_clip
 
+        fields = form_data if isinstance(form_data, dict) else {}
+        captions = fields.get("captions")
         try:
-            start, end = float(self.trim_start), float(self.trim_end)
-        except ValueError:
+            start, end = float(fields.get("start", "")), float(fields.get("end", ""))
+        except (TypeError, ValueError):
             self.trim_error = "Enter the start and end in seconds, like 12.5."
             return
+        edited = isinstance(captions, str) and captions.strip() != self.trim_text.strip()
         try:
             trim = self.call_service(
-                clips.request_trim, clip_id=self.trim_clip_id, start_s=start, end_s=end
+                clips.request_trim,
+                clip_id=self.trim_clip_id,
+                start_s=start,
+                end_s=end,
+                transcript_text=captions[:5000] if edited else None,
             )
         except ServiceError as error:
             self.trim_error = str(error)
             return
-        rerender_clip.send(trim.clip_id, trim.version, trim.start_s, trim.end_s)
+        rerender_clip.send(**trim.actor_kwargs)
         self.trim_clip_id = 0
         self._refresh()
         return [

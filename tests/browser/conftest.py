@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -45,49 +46,24 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: floa
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def app_data_dir() -> Iterator[Path]:
-    """A folder inside the default data dir, so the app runs where `make run` keeps data.
+@contextlib.contextmanager
+def running_app(data_dir: Path, **settings: str) -> Iterator[str]:
+    """`reflex run` on free ports with these settings; yields the app's address.
 
-    Writes there (SQLite, uploads) must not restart the dev server: a visible
-    folder would, and these tests would fail.
+    One at a time: every instance compiles into the project's one `.web`.
     """
-    from clipgen.config import Settings
-
-    default = Settings.model_fields["data_dir"].default
-    folder = default / "browser-tests" / uuid.uuid4().hex[:8]
-    folder.mkdir(parents=True)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def app_database_url(app_data_dir: Path) -> str:
-    """The embedded default database (SQLite in the data dir), migrated."""
-    from clipgen.db import migrate
-
-    url = f"sqlite:///{app_data_dir / 'clipgen.db'}"
-    migrate(url)
-    return url
-
-
-@pytest.fixture(scope="session")
-def app_url(app_data_dir: Path, app_database_url: str) -> Iterator[str]:
-    """The whole app, started as `make run` starts it, on free ports."""
-    data_dir = app_data_dir
     frontend_port, backend_port = free_port(), free_port()
     venv_bin = Path(sys.executable).parent
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "STORAGE_BUCKET")},
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "DATA_DIR": str(data_dir),
-        "DATABASE_URL": app_database_url,
         "APP_URL": f"http://localhost:{frontend_port}",
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
+        **settings,
     }
-    env.pop("REDIS_URL", None)
     log = data_dir / "app.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -112,11 +88,106 @@ def app_url(app_data_dir: Path, app_database_url: str) -> Iterator[str]:
         _wait_for_http(f"http://localhost:{frontend_port}/", process, log, timeout=600)
         yield f"http://localhost:{frontend_port}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_data_dir() -> Iterator[Path]:
+    """A folder inside the default data dir, so the app runs where `make run` keeps data.
+
+    Writes there (SQLite, uploads) must not restart the dev server: a visible
+    folder would, and these tests would fail.
+    """
+    from clipgen.config import Settings
+
+    default = Settings.model_fields["data_dir"].default
+    folder = default / "browser-tests" / uuid.uuid4().hex[:8]
+    folder.mkdir(parents=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def app_database_url(app_data_dir: Path) -> str:
+    """The embedded default database (SQLite in the data dir), migrated."""
+    from clipgen.db import migrate
+
+    url = f"sqlite:///{app_data_dir / 'clipgen.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def app_url(app_data_dir: Path, app_database_url: str) -> Iterator[str]:
+    """The whole app on its embedded defaults, as `make run` starts it."""
+    with running_app(app_data_dir, DATABASE_URL=app_database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def production_app_url(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_admin_url: str,
+    redis_url: str,
+    moto_endpoint: str,
+) -> Iterator[str]:
+    """The app as deployed: PostgreSQL, Redis (state and jobs), S3, and a separate worker."""
+    import boto3
+    from sqlalchemy import create_engine, text
+
+    from clipgen.db import migrate
+
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS clipgen_production_browser WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE clipgen_production_browser"))
+    admin.dispose()
+    database_url = postgres_admin_url.rsplit("/", 1)[0] + "/clipgen_production_browser"
+    migrate(database_url)
+    bucket = f"clipgen-browser-{uuid.uuid4().hex[:8]}"
+    boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIATESTINGFAKEKEY00",
+        aws_secret_access_key="fake-secret",
+    ).create_bucket(Bucket=bucket)
+    redis_db = redis_url.rsplit("/", 1)[0] + "/9"
+    settings = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_db,
+        "STORAGE_BUCKET": bucket,
+        "STORAGE_ENDPOINT": moto_endpoint,
+        "STORAGE_ACCESS_KEY": "AKIATESTINGFAKEKEY00",
+        "STORAGE_SECRET_KEY": "fake-secret",
+        "STORAGE_REGION": "us-east-1",
+    }
+    data_dir = tmp_path_factory.mktemp("production-app")
+    worker_log = data_dir / "worker.log"
+    venv_bin = Path(sys.executable).parent
+    with worker_log.open("w") as out:
+        worker = subprocess.Popen(
+            [str(venv_bin / "dramatiq"), "workers", "--processes", "1", "--threads", "1"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DATA_DIR": str(data_dir / "worker"), **settings},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        with running_app(data_dir, **settings) as url:
+            yield url
+    finally:
+        _stop(worker)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from clipgen.config import get_settings
 from clipgen.storage import (
@@ -95,18 +94,6 @@ def _blocks(data: bytes, block_size: int = 256 * 1024) -> Iterator[bytes]:
 def _breaking_blocks(data: bytes, after: int) -> Iterator[bytes]:
     yield data[:after]
     raise Boom("the upload stream broke")
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A real moto S3 server over HTTP on a free loopback port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def _s3_storage(endpoint: str, bucket: str, **options: Any) -> S3Storage:
