@@ -6,7 +6,6 @@ Redis database and data dir, and watches the job row the way the app would.
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import redis
 from sqlmodel import select
 
 from clipgen.config import PROJECT_ROOT
@@ -65,8 +63,6 @@ WORKER_SCRIPT = textwrap.dedent(
     """
 )
 
-_redis_databases = itertools.count()
-
 
 @dataclass(frozen=True)
 class Setup:
@@ -99,17 +95,6 @@ def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path,
     )
     return path
-
-
-@pytest.fixture
-def broker_url(redis_url: str) -> Iterator[str]:
-    """A Redis database of this test's own, so no message outlives the test."""
-    url = redis_url.rsplit("/", 1)[0] + f"/{next(_redis_databases) % 15 + 1}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ pipeline and renderer; the test acts as the app would.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import redis
 
 from clipgen.config import PROJECT_ROOT
 from clipgen.db import session_scope
@@ -57,8 +55,6 @@ WORKER_SCRIPT = textwrap.dedent(
     """
 )
 
-_redis_databases = itertools.count(8)
-
 
 @pytest.fixture(scope="module")
 def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -77,16 +73,6 @@ def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path,
     )
     return path
-
-
-@pytest.fixture
-def broker_url(redis_url: str) -> Iterator[str]:
-    url = redis_url.rsplit("/", 1)[0] + f"/{next(_redis_databases) % 15 + 1}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture

@@ -54,9 +54,6 @@ _LIKE_ESCAPE = "\\"
 CLIP_OUTPUTS = ("mp4", "srt", "vtt", "jpg")
 
 
-# --- storage keys ---------------------------------------------------------------
-
-
 def job_files_prefix(owner_id: int, job_id: int) -> str:
     """The storage folder of a job's clip files."""
     return f"users/{owner_id}/jobs/{job_id}"
@@ -112,9 +109,6 @@ def _stored_words(key: str) -> list[Word] | None:
     except ValueError:
         log.warning("Unreadable word timings under %s", key)
         return None
-
-
-# --- shapes ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -251,9 +245,6 @@ class TrimSource:
         return clip_words_key(self.owner_id, self.job_id, self.rank, version)
 
 
-# --- reading ----------------------------------------------------------------------
-
-
 def _load_clip(session: Session, clip_id: int) -> Clip | None:
     return session.get(Clip, clip_id, populate_existing=True)
 
@@ -374,9 +365,6 @@ def clip_files(
     )
 
 
-# --- deleting ----------------------------------------------------------------------
-
-
 def clip_in_use_reason(session: Session, clip_ids: list[int]) -> str:
     """Why these clips must be kept (submitted or published), or "" when they need not."""
     if not clip_ids:
@@ -434,9 +422,6 @@ def delete_clip(*, session: Session, actor: UserView, clip_id: int) -> None:
     )
     session.commit()
     delete_stored(keys)
-
-
-# --- trimming ----------------------------------------------------------------------
 
 
 def _mid(word: Word) -> float:
@@ -649,9 +634,6 @@ def request_trim(
         end_s=end,
         words_override=words_override,
     )
-
-
-# --- what workers do (trusted: no actor) ---------------------------------------
 
 
 def _trim_source_of(session: Session, clip: Clip) -> TrimSource:

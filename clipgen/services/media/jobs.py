@@ -142,9 +142,6 @@ def _conditional_update(session: Session, job_id: int, *conditions, **values) ->
     return result.rowcount == 1
 
 
-# --- what users do -----------------------------------------------------------
-
-
 def start_generation(
     *, session: Session, actor: UserView, video_id: int, options: GenerateOptions
 ) -> JobView:
@@ -256,9 +253,6 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
     )
     session.commit()
     return JobView.of(_load_job(session, job_id))
-
-
-# --- what workers do (trusted: no actor) -------------------------------------
 
 
 def _stale_heartbeat(now: datetime, stale_after_s: float):
