@@ -33,6 +33,7 @@ from clipgen.pipeline.types import Word
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.media.ownership import fresh, owned
 from clipgen.storage import ObjectNotFound, get_storage
 
 log = logging.getLogger(__name__)
@@ -245,20 +246,9 @@ class TrimSource:
         return clip_words_key(self.owner_id, self.job_id, self.rank, version)
 
 
-def _load_clip(session: Session, clip_id: int) -> Clip | None:
-    return session.get(Clip, clip_id, populate_existing=True)
-
-
-def _own_clip(session: Session, actor: UserView, clip_id: int) -> Clip:
-    clip = _load_clip(session, clip_id)
-    if clip is None or clip.owner_id != actor.id:
-        raise NotFound("That clip was not found.")
-    return clip
-
-
 def get_clip(*, session: Session, actor: UserView, clip_id: int) -> ClipView:
     """One of the actor's clips."""
-    return ClipView.of(_own_clip(session, actor, clip_id))
+    return ClipView.of(owned(session, Clip, clip_id, actor, noun="clip"))
 
 
 def list_job_clips(*, session: Session, actor: UserView, job_id: int) -> list[ClipView]:
@@ -345,7 +335,7 @@ def clip_files(
 
     `expires_s` is kept between a minute and a day.
     """
-    clip = _own_clip(session, actor, clip_id)
+    clip = owned(session, Clip, clip_id, actor, noun="clip")
     storage = get_storage()
     stem = download_slug(clip.title, f"clip-{clip.rank}")
     lifetime = max(MIN_URL_EXPIRY_S, min(MAX_URL_EXPIRY_S, int(expires_s)))
@@ -405,7 +395,7 @@ def delete_clip(*, session: Session, actor: UserView, clip_id: int) -> None:
     on it. A clip being re-rendered may be deleted; the worker then finds it
     gone and removes what it made.
     """
-    clip = _own_clip(session, actor, clip_id)
+    clip = owned(session, Clip, clip_id, actor, noun="clip")
     reason = clip_in_use_reason(session, [clip.id])
     if reason:
         raise InvalidInput(f"This clip was {reason}, so it cannot be deleted.")
@@ -586,7 +576,7 @@ def request_trim(
     returned request. A new caption text replaces the words of the new span;
     its words are timed over the old words' speech, in proportion to length.
     """
-    clip = _own_clip(session, actor, clip_id)
+    clip = owned(session, Clip, clip_id, actor, noun="clip")
     next_version = clip.version + 1
     now = utcnow()
     if clip.status == ClipStatus.RENDERING and clip.updated_at >= now - RENDER_STALE_AFTER:
@@ -628,7 +618,7 @@ def request_trim(
     )
     session.commit()
     return TrimRequest(
-        clip=ClipView.of(_load_clip(session, clip_id)),
+        clip=ClipView.of(fresh(session, Clip, clip_id)),
         version=next_version,
         start_s=start,
         end_s=end,
@@ -665,7 +655,7 @@ def _trim_source_of(session: Session, clip: Clip) -> TrimSource:
 
 def trim_source(*, session: Session, clip_id: int) -> TrimSource | None:
     """A clip as a worker re-rendering it sees it, or None when it is gone."""
-    clip = _load_clip(session, clip_id)
+    clip = fresh(session, Clip, clip_id)
     return None if clip is None else _trim_source_of(session, clip)
 
 
@@ -687,7 +677,7 @@ def finish_trim(
     None when nothing changed: the clip is gone, no longer rendering, or
     already at this version or a later one (a duplicate message).
     """
-    clip = _load_clip(session, clip_id)
+    clip = fresh(session, Clip, clip_id)
     if clip is None or clip.version != version - 1:
         session.rollback()
         return None
@@ -759,7 +749,7 @@ def fail_trim(
             message=(message or "Failed.")[:500],
         )
     session.commit()
-    clip = _load_clip(session, clip_id)
+    clip = fresh(session, Clip, clip_id)
     return None if clip is None else ClipView.of(clip)
 
 

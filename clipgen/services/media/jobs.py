@@ -24,7 +24,6 @@ from clipgen.models import (
     ProcessingJob,
     UTCDateTime,
     Video,
-    VideoStatus,
     utcnow,
 )
 from clipgen.pipeline.errors import PipelineError
@@ -33,6 +32,8 @@ from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.media.ownership import fresh, owned
+from clipgen.services.media.videos import usable_video
 
 DEFAULT_STALE_AFTER_S = 120.0
 MAX_LIST_LIMIT = 100
@@ -109,26 +110,8 @@ def _now_literal(now: datetime):
     return literal(now, UTCDateTime())
 
 
-def _load_job(session: Session, job_id: int) -> ProcessingJob | None:
-    return session.get(ProcessingJob, job_id, populate_existing=True)
-
-
 def _own_job(session: Session, actor: UserView, job_id: int) -> ProcessingJob:
-    job = _load_job(session, job_id)
-    if job is None or job.user_id != actor.id:
-        raise NotFound("That job was not found.")
-    return job
-
-
-def _own_ready_video(session: Session, actor: UserView, video_id: int) -> Video:
-    video = session.get(Video, video_id, populate_existing=True)
-    if video is None or video.owner_id != actor.id or video.status == VideoStatus.DELETED:
-        raise NotFound("That video was not found.")
-    if video.status == VideoStatus.UPLOADING:
-        raise InvalidInput("This video is still uploading; wait until it is ready.")
-    if video.status != VideoStatus.READY:
-        raise InvalidInput("This video could not be used. Upload another one.")
-    return video
+    return owned(session, ProcessingJob, job_id, actor, noun="job", owner_attr="user_id")
 
 
 def _conditional_update(session: Session, job_id: int, *conditions, **values) -> bool:
@@ -146,7 +129,7 @@ def start_generation(
     *, session: Session, actor: UserView, video_id: int, options: GenerateOptions
 ) -> JobView:
     """Queue clip generation for one of the actor's ready videos."""
-    video = _own_ready_video(session, actor, video_id)
+    video = usable_video(session, actor, video_id)
     if not isinstance(options, GenerateOptions):
         raise InvalidInput("Choose the clip options again.")
     try:
@@ -220,7 +203,7 @@ def cancel_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
         outcome=outcome,
     )
     session.commit()
-    return JobView.of(_load_job(session, job_id))
+    return JobView.of(fresh(session, ProcessingJob, job_id))
 
 
 def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
@@ -228,7 +211,7 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
     job = _own_job(session, actor, job_id)
     if job.status not in RETRYABLE:
         raise InvalidInput("Only a failed or cancelled job can be tried again.")
-    _own_ready_video(session, actor, job.video_id)
+    usable_video(session, actor, job.video_id)
     if not _conditional_update(
         session,
         job_id,
@@ -252,7 +235,7 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
         target_id=job.id,
     )
     session.commit()
-    return JobView.of(_load_job(session, job_id))
+    return JobView.of(fresh(session, ProcessingJob, job_id))
 
 
 def _stale_heartbeat(now: datetime, stale_after_s: float):
@@ -297,7 +280,7 @@ def begin_run(
     session.commit()
     if not claimed:
         return None
-    return JobView.of(_load_job(session, job_id))
+    return JobView.of(fresh(session, ProcessingJob, job_id))
 
 
 def job_source(*, session: Session, job_id: int) -> tuple[str, str]:
@@ -314,7 +297,7 @@ def job_source(*, session: Session, job_id: int) -> tuple[str, str]:
 
 def find_job(*, session: Session, job_id: int) -> JobView | None:
     """A job as a worker sees it, or None when it is gone."""
-    job = _load_job(session, job_id)
+    job = fresh(session, ProcessingJob, job_id)
     return None if job is None else JobView.of(job)
 
 
@@ -384,7 +367,7 @@ def finish_job(
         col(ProcessingJob.status).in_((JobStatus.RUNNING, JobStatus.SUCCEEDED)),
         status=JobStatus.SUCCEEDED,
     )
-    job = _load_job(session, job_id)
+    job = fresh(session, ProcessingJob, job_id)
     if job is None:
         session.rollback()
         raise NotFound("That job was not found.")

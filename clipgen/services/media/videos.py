@@ -44,6 +44,7 @@ from clipgen.services.media.clips import (
     job_words_key,
     stored_keys_of,
 )
+from clipgen.services.media.ownership import fresh, owned
 from clipgen.storage import StorageError, clean_download_name, get_storage
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ def _store_upload(
     except BaseException:
         _discard_upload(session, video_id, storage_key)
         raise
-    return VideoView.of(_load_video(session, video_id))
+    return VideoView.of(fresh(session, Video, video_id))
 
 
 def accept_upload(
@@ -238,14 +239,20 @@ def accept_upload(
             temp_path.unlink(missing_ok=True)
 
 
-def _load_video(session: Session, video_id: int) -> Video | None:
-    return session.get(Video, video_id, populate_existing=True)
-
-
 def _own_video(session: Session, actor: UserView, video_id: int) -> Video:
-    video = _load_video(session, video_id)
-    if video is None or video.owner_id != actor.id or video.status == VideoStatus.DELETED:
+    video = owned(session, Video, video_id, actor, noun="video")
+    if video.status == VideoStatus.DELETED:
         raise NotFound("That video was not found.")
+    return video
+
+
+def usable_video(session: Session, actor: UserView, video_id: int) -> Video:
+    """The actor's video, uploaded and checked, so clips can be made from it."""
+    video = _own_video(session, actor, video_id)
+    if video.status == VideoStatus.UPLOADING:
+        raise InvalidInput("This video is still uploading; wait until it is ready.")
+    if video.status != VideoStatus.READY:
+        raise InvalidInput("This video could not be used. Upload another one.")
     return video
 
 
