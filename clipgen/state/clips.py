@@ -6,7 +6,7 @@ import reflex as rx
 
 from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import clips
-from clipgen.state.job import URL_LIFETIME_S, clip_card_data
+from clipgen.state.job import URL_LIFETIME_S, clip_card_data, signed_urls
 from clipgen.state.session import SessionState
 
 PER_PAGE = 12
@@ -32,7 +32,11 @@ class MyClipsState(SessionState):
             {
                 **clip_card_data(
                     view,
-                    self.call_service(clips.clip_files, clip_id=view.id, expires_s=URL_LIFETIME_S),
+                    signed_urls(
+                        self.call_service(
+                            clips.clip_files, clip_id=view.id, expires_s=URL_LIFETIME_S
+                        )
+                    ),
                 ),
                 "job_href": f"/jobs/{view.job_id}",
             }

@@ -12,7 +12,7 @@ from clipgen.config import get_settings
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import jobs, videos
-from clipgen.state.session import SessionState
+from clipgen.state.session import SessionState, run_as
 
 UPLOAD_ID = "source-video"
 LENGTH_PRESETS = {"15-30": (15, 30), "30-60": (30, 60), "60-90": (60, 90)}
@@ -109,7 +109,16 @@ class GenerateState(SessionState):
                 )
             if not name:
                 raise ServiceError("Choose a video file to upload.")
-            video = await asyncio.to_thread(self._accept, token, temp, name)
+            settings = get_settings()
+            video = await asyncio.to_thread(
+                run_as,
+                token,
+                videos.accept_upload,
+                temp_path=temp,
+                original_filename=name,
+                max_bytes=settings.max_upload_bytes,
+                max_duration_s=settings.max_video_minutes * 60,
+            )
         except NotAuthenticated:
             temp.unlink(missing_ok=True)
             async with self:
@@ -134,22 +143,6 @@ class GenerateState(SessionState):
             self.video_name = video.original_filename
             minutes, seconds = divmod(int(video.duration_s or 0), 60)
             self.video_summary = f"{minutes}:{seconds:02d} · {video.width}x{video.height}"
-
-    def _accept(self, token: str, temp: Path, name: str) -> videos.VideoView:
-        settings = get_settings()
-        from clipgen.db import session_scope
-        from clipgen.services.auth import service as auth
-
-        with session_scope() as session:
-            actor = auth.require_user(session=session, token=token)
-            return videos.accept_upload(
-                session=session,
-                actor=actor,
-                temp_path=temp,
-                original_filename=name,
-                max_bytes=settings.max_upload_bytes,
-                max_duration_s=settings.max_video_minutes * 60,
-            )
 
     def _options(self) -> GenerateOptions:
         try:

@@ -32,7 +32,21 @@ def absolute_url(url: str) -> str:
     return get_config().api_url.rstrip("/") + url if url.startswith("/") else url
 
 
-def clip_card_data(view, files) -> dict:
+URL_KEYS = ("video_url", "download_url", "srt_url", "vtt_url", "thumbnail_url")
+
+
+def signed_urls(files) -> dict[str, str]:
+    """A clip's file links, as the browser must request them."""
+    return {
+        "video_url": absolute_url(files.video_url),
+        "download_url": absolute_url(files.video_download_url),
+        "srt_url": absolute_url(files.srt_url),
+        "vtt_url": absolute_url(files.vtt_url),
+        "thumbnail_url": absolute_url(files.thumbnail_url),
+    }
+
+
+def clip_card_data(view, urls: dict[str, str]) -> dict:
     """What a clip card shows: plain values only."""
     return {
         "id": view.id,
@@ -48,11 +62,7 @@ def clip_card_data(view, files) -> dict:
         "duration": f"{view.duration_s:.0f} s",
         "status": view.status,
         "version": view.version,
-        "video_url": absolute_url(files.video_url) if files else "",
-        "download_url": absolute_url(files.video_download_url) if files else "",
-        "srt_url": absolute_url(files.srt_url) if files else "",
-        "vtt_url": absolute_url(files.vtt_url) if files else "",
-        "thumbnail_url": absolute_url(files.thumbnail_url) if files else "",
+        **urls,
     }
 
 
@@ -92,16 +102,24 @@ class JobState(SessionState):
         self.stage_label = STAGE_LABELS.get(job.stage, job.stage.title())
         self.percent = job.percent
         self.error = job.error
-        if job.status == "succeeded":
-            views = self.call_service(clips.list_job_clips, job_id=self.current_job_id)
-            self.clip_cards = [
-                clip_card_data(
-                    v, self.call_service(clips.clip_files, clip_id=v.id, expires_s=URL_LIFETIME_S)
-                )
-                for v in views
-            ]
-        else:
+        if job.status != "succeeded":
             self.clip_cards = []
+            return
+        # Links already on the page stay while their version does: signing new ones on every
+        # poll would reload each player once a second while another clip re-renders.
+        shown = {(card["id"], card["version"]): card for card in self.clip_cards}
+        cards = []
+        for view in self.call_service(clips.list_job_clips, job_id=self.current_job_id):
+            card = shown.get((view.id, view.version))
+            urls = (
+                {key: card[key] for key in URL_KEYS}
+                if card
+                else signed_urls(
+                    self.call_service(clips.clip_files, clip_id=view.id, expires_s=URL_LIFETIME_S)
+                )
+            )
+            cards.append(clip_card_data(view, urls))
+        self.clip_cards = cards
 
     @rx.event
     def open_page(self):

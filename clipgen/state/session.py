@@ -25,6 +25,13 @@ def safe_next_path(candidate: str) -> str:
     return routes.DASHBOARD
 
 
+def run_as(token: str, service, **kwargs):
+    """Run `service` for the user the session token belongs to (background tasks use this)."""
+    with session_scope() as session:
+        actor = auth.require_user(session=session, token=token)
+        return service(session=session, actor=actor, **kwargs)
+
+
 class SessionState(rx.State):
     """The signed-in user of this tab, as far as the page needs to show it."""
 
@@ -66,9 +73,7 @@ class SessionState(rx.State):
 
     def call_service(self, service, **kwargs):
         """Run `service` for the signed-in user, who is checked now (not trusted from vars)."""
-        with session_scope() as session:
-            actor = auth.require_user(session=session, token=self.session_token)
-            return service(session=session, actor=actor, **kwargs)
+        return run_as(self.session_token, service, **kwargs)
 
     def show_user(self, user: UserView | None) -> None:
         """Copy what the page may show of the user into vars (never ids or hashes)."""
