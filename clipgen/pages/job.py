@@ -161,6 +161,16 @@ def _clip_card(card: rx.Var) -> rx.Component:
                     size="2",
                     custom_attrs={"data-testid": "clip-score"},
                 ),
+                rx.cond(
+                    card["status"] == "rendering",
+                    # The current version stays playable below until the new one replaces it.
+                    rx.badge(
+                        rx.spinner(size="1"),
+                        "Re-rendering",
+                        color_scheme="amber",
+                        custom_attrs={"data-testid": "clip-rendering"},
+                    ),
+                ),
                 rx.spacer(),
                 rx.text(
                     card["span"], " · ", card["duration"], size="1", color=rx.color("gray", 11)
@@ -168,23 +178,14 @@ def _clip_card(card: rx.Var) -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            rx.cond(
-                card["status"] == "rendering",
-                rx.center(
-                    rx.vstack(rx.spinner(), rx.text("Re-rendering…", size="2"), align="center"),
-                    height="360px",
-                    width="100%",
-                    custom_attrs={"data-testid": "clip-rendering"},
-                ),
-                rx.el.video(
-                    src=card["video_url"],
-                    poster=card["thumbnail_url"],
-                    controls=True,
-                    preload="metadata",
-                    width="100%",
-                    style={"maxHeight": "420px", "borderRadius": "8px", "background": "black"},
-                    custom_attrs={"data-testid": "clip-video"},
-                ),
+            rx.el.video(
+                src=card["video_url"],
+                poster=card["thumbnail_url"],
+                controls=True,
+                preload="metadata",
+                width="100%",
+                style={"maxHeight": "420px", "borderRadius": "8px", "background": "black"},
+                custom_attrs={"data-testid": "clip-video"},
             ),
             rx.heading(card["title"], size="4", custom_attrs={"data-testid": "clip-title"}),
             rx.text(rx.text.strong("Hook: "), card["hook"], size="2"),

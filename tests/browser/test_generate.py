@@ -80,10 +80,13 @@ def test_upload_generate_play_download_and_trim(
     captions = page.get_by_test_id("trim-text")
     captions.fill("Howdy partners, " + captions.input_value().split(" ", 3)[-1])
     page.get_by_test_id("trim-submit").click()
-    expect(page.get_by_test_id("clip-rendering")).to_have_count(0, timeout=120_000)
-    expect(cards).to_have_count(2)
+    rendering = second.get_by_test_id("clip-rendering")
+    expect(rendering).to_be_visible()
+    expect(second.get_by_test_id("clip-video")).to_be_visible()
     trimmed = page.get_by_test_id("clip-card").filter(has_text="Howdy partners")
-    expect(trimmed).to_have_count(1)
+    expect(trimmed).to_have_count(1, timeout=120_000)
+    expect(page.get_by_test_id("clip-rendering")).to_have_count(0)
+    expect(cards).to_have_count(2)
     assert f"{start:.1f}s –" not in trimmed.inner_text()
 
     # Another user cannot see the job.
