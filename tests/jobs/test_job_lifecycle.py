@@ -7,13 +7,10 @@ Redis database and data dir, and watches the job row the way the app would.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -21,7 +18,6 @@ from typing import TypeVar
 import pytest
 from sqlmodel import select
 
-from clipgen.config import PROJECT_ROOT
 from clipgen.db import session_scope
 from clipgen.models import Clip, JobStatus, Video, VideoStatus
 from clipgen.pipeline.errors import InvalidVideo
@@ -32,6 +28,7 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.media import jobs
 from clipgen.storage import get_storage
 from tests.support.media import Line, make_talk
+from tests.support.workers import kill_worker, run_in_app_process, wait_for, worker_process
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
@@ -40,28 +37,6 @@ DEADLINE_S = 180.0
 CLIP_FILES = [f"clip_0{rank}.{ext}" for rank in (1, 2) for ext in ("jpg", "mp4", "srt", "vtt")]
 PAST_TRANSCRIBE = {"signals", "candidates", "rank", "render"}
 T = TypeVar("T")
-
-WORKER_SCRIPT = textwrap.dedent(
-    """
-    import logging, signal, sys, threading
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    import workers
-    from dramatiq import Worker
-    from workers import generation
-    assert type(workers.broker).__name__ == "RedisBroker"
-    generation.STALE_AFTER_S = float(sys.argv[1])
-    generation.HEARTBEAT_EVERY_S = float(sys.argv[2])
-    worker = Worker(
-        workers.broker, queues={"generation"}, worker_threads=int(sys.argv[3]), worker_timeout=100
-    )
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    worker.start()
-    while not stopping.wait(0.2):
-        pass
-    worker.stop()
-    """
-)
 
 
 @dataclass(frozen=True)
@@ -140,60 +115,15 @@ def _start(setup: Setup, video_id: int) -> int:
         job = jobs.start_generation(
             session=session, actor=setup.owner, video_id=video_id, options=OPTIONS
         )
-    _run_in_app_process(setup, f"process_job.send({job.id})")
+    run_in_app_process(setup.env, f"process_job.send({job.id})")
     return job.id
 
 
-def _run_in_app_process(setup: Setup, code: str) -> str:
-    """Run `code` in a fresh process that imports the workers (sends go to Redis)."""
-    script = f"import workers\nfrom workers.generation import *\n{code}"
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env=setup.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def _kill(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and whatever it started (ffmpeg), as a crash or an OOM kill would."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-
-
 @contextmanager
-def _worker(
-    setup: Setup,
-    name: str,
-    *,
-    stale_after_s: float = 120.0,
-    heartbeat_every_s: float = 20.0,
-    threads: int = 1,
-) -> Iterator[subprocess.Popen]:
-    """A Dramatiq worker process on the generation queue, stopped at the end."""
-    with open(setup.logs / f"{name}.log", "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-c", WORKER_SCRIPT, str(stale_after_s), str(heartbeat_every_s)]
-            + [str(threads)],
-            cwd=PROJECT_ROOT,
-            env=setup.env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+def _worker(setup: Setup, name: str, **options) -> Iterator[subprocess.Popen]:
+    """A Dramatiq worker process on the generation queue, logging into the test's folder."""
+    with worker_process(setup.env, setup.logs / f"{name}.log", **options) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            with suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=30)
-        _kill(process)
 
 
 def _logs(setup: Setup) -> str:
@@ -210,14 +140,7 @@ def _job(job_id: int) -> jobs.JobView:
 
 
 def _wait_for(setup: Setup, condition: Callable[[], T], what: str) -> T:
-    """Poll until `condition` is truthy; after the deadline, fail showing the workers' logs."""
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out waiting for {what}.\n{_logs(setup)}")
+    return wait_for(condition, what, logs=lambda: _logs(setup), deadline_s=DEADLINE_S)
 
 
 def _ended(job_id: int) -> jobs.JobView | None:
@@ -303,7 +226,7 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
         _wait_for(
             setup, lambda: _job(job_id).stage in PAST_TRANSCRIBE, "the job to pass transcribe"
         )
-        _kill(first)
+        kill_worker(first)
     assert (_work_dir(setup, job_id) / "stages" / "transcribe.json").exists()
     interrupted = _job(job_id)
     assert (interrupted.status, interrupted.attempts) == (JobStatus.RUNNING, 1)
@@ -316,8 +239,8 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
                 return job_id in jobs.stale_job_ids(session=session, stale_after_s=2)
 
         _wait_for(setup, abandoned, "the job to count as abandoned")
-        sent = _run_in_app_process(
-            setup, f"print(recover_stale_jobs(2))\nprocess_job.send({job_id})"
+        sent = run_in_app_process(
+            setup.env, f"print(recover_stale_jobs(2))\nprocess_job.send({job_id})"
         )
         assert sent.strip() == "1"
         job = _wait_for(setup, lambda: _ended(job_id), "the job to end")

@@ -9,18 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
-from clipgen.config import PROJECT_ROOT
 from clipgen.db import session_scope
 from clipgen.models import Clip, ClipStatus, JobStatus
 from clipgen.pipeline.probe import probe
@@ -29,31 +23,13 @@ from clipgen.services.auth import service as auth
 from clipgen.services.media import clips, jobs, videos
 from clipgen.storage import get_storage
 from tests.support.media import Line, make_talk
+from tests.support.workers import run_in_app_process, wait_for, worker_process
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 OPTIONS = GenerateOptions(clips=1, min_seconds=5, max_seconds=12)
 DEADLINE_S = 180.0
 T = TypeVar("T")
-
-WORKER_SCRIPT = textwrap.dedent(
-    """
-    import logging, signal, threading
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    import workers
-    from dramatiq import Worker
-    assert type(workers.broker).__name__ == "RedisBroker"
-    worker = Worker(
-        workers.broker, queues={"generation", "clips"}, worker_threads=1, worker_timeout=100
-    )
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    worker.start()
-    while not stopping.wait(0.2):
-        pass
-    worker.stop()
-    """
-)
 
 
 @pytest.fixture(scope="module")
@@ -85,50 +61,14 @@ def env(database_url: str, broker_url: str, isolated_settings: Path) -> dict[str
     }
 
 
-def _send(env: dict[str, str], code: str) -> None:
-    """Send messages from a fresh process that imports the workers, as the app does."""
-    done = subprocess.run(
-        [sys.executable, "-c", f"import json\nimport workers\n{code}"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-@contextmanager
-def _worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen]:
-    with open(log_path, "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-c", WORKER_SCRIPT],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            with suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=30)
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+def _worker(env: dict[str, str], log_path: Path):
+    return worker_process(env, log_path, queues=("generation", "clips"))
 
 
 def _wait_for(log_path: Path, condition: Callable[[], T], what: str) -> T:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"Timed out waiting for {what}.\n{log_path.read_text()[-6000:]}")
+    return wait_for(
+        condition, what, logs=lambda: log_path.read_text()[-6000:], deadline_s=DEADLINE_S
+    )
 
 
 def _clip_row(clip_id: int) -> Clip:
@@ -164,7 +104,9 @@ def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
     log_path = tmp_path / "worker.log"
     storage = get_storage()
     with _worker(env, log_path):
-        _send(env, f"from workers.generation import process_job\nprocess_job.send({job.id})")
+        run_in_app_process(
+            env, f"from workers.generation import process_job\nprocess_job.send({job.id})"
+        )
 
         def ended() -> jobs.JobView | None:
             with session_scope() as session:
@@ -203,7 +145,7 @@ def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
             "from workers.clips import rerender_clip\n"
             f"rerender_clip.send(**json.loads({message!r}))"
         )
-        _send(env, send)
+        run_in_app_process(env, send)
 
         def rerendered() -> Clip | None:
             row = _clip_row(before.id)
@@ -212,7 +154,7 @@ def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
         after = _wait_for(log_path, rerendered, "the clip to be re-rendered")
 
         # The same message again finds the version applied and does nothing.
-        _send(env, send)
+        run_in_app_process(env, send)
         _wait_for(
             log_path,
             lambda: f"Skipping re-render of clip {before.id} v2" in log_path.read_text(),
