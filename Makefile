@@ -16,12 +16,13 @@ export NPM_CONFIG_AUDIT := false
 # Debian packages the tests use: database, broker, browser, speech for fixtures.
 TEST_PACKAGES := postgresql redis-server chromium espeak-ng
 
-.PHONY: run test bench worker migrate lint system-test-deps clean help
+.PHONY: run test bench worker scheduler migrate lint system-test-deps clean help
 
 help:
 	@echo "make run      install into .venv and start the app at http://localhost:3000"
 	@echo "make test     install test needs, start PostgreSQL and Redis, run every test"
 	@echo "make worker   run Dramatiq workers against REDIS_URL"
+	@echo "make scheduler  send the periodic maintenance actors to REDIS_URL (run exactly one)"
 	@echo "make migrate  apply database migrations"
 	@echo "make bench    time the clip pipeline on a 10-minute 1080p talk (prints JSON)"
 	@echo "make lint     ruff"
@@ -46,6 +47,9 @@ migrate: $(VENV)/.runtime-installed
 worker: $(VENV)/.runtime-installed
 	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (e.g. redis://localhost:6379/0)."; exit 2; }
 	$(VENV)/bin/dramatiq workers --processes $${WORKER_PROCESSES:-2} --threads $${WORKER_THREADS:-2}
+
+scheduler: $(VENV)/.runtime-installed
+	$(PY) -m workers.scheduler
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     ffmpeg_binary: str = ""
     max_upload_mb: int = Field(default=4096, gt=0)
     max_video_minutes: int = Field(default=240, gt=0)
+    user_quota_gb: float = Field(default=50, gt=0)
+    max_concurrent_uploads: int = Field(default=2, gt=0)
 
     youtube_client_id: str = ""
     youtube_client_secret: SecretStr = SecretStr("")
@@ -59,6 +61,24 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, gt=0)
     login_max_failures_per_ip: int = Field(default=30, gt=0)
     login_lockout_minutes: int = Field(default=15, gt=0)
+
+    # Overrides of `workers.scheduler.SCHEDULE`: actor name -> "every 5m" or a crontab line
+    # (UTC), e.g. SCHEDULE='{"recover_stale_jobs": "every 30s"}'.
+    schedule: dict[str, str] = Field(default_factory=dict)
+    login_global_backoff_after: int = Field(default=20, gt=0)
+    login_global_backoff_max_seconds: int = Field(default=60, gt=0)
+    # How many reverse proxies in front of the app append to X-Forwarded-For; None
+    # (unset) is refused in production, where an explicit 0 means "no proxy".
+    trusted_proxy_hops: int | None = Field(default=None, ge=0)
+
+    @field_validator("trusted_proxy_hops", mode="before")
+    @classmethod
+    def _blank_hops_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, bool):
+            raise ValueError("give a whole number of proxies, such as 0 or 1")
+        return value
 
     @field_validator("data_dir")
     @classmethod
@@ -86,6 +106,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def user_quota_bytes(self) -> int:
+        return int(self.user_quota_gb * 1024**3)
 
     def effective_secret_key(self) -> str:
         """`SECRET_KEY`, or a key generated once and kept in the data dir."""
@@ -123,6 +147,12 @@ class Settings(BaseSettings):
             )
         if not self.app_url.startswith("https://"):
             problems.append("APP_URL must be an https:// address in production.")
+        if self.trusted_proxy_hops is None:
+            problems.append(
+                "TRUSTED_PROXY_HOPS must be set: the number of reverse proxies in front of "
+                "the app that add to X-Forwarded-For (1 for one TLS proxy, 0 when clients "
+                "connect directly). Sign-in lockouts count failures per client address."
+            )
         return problems
 
     def check_production_safety(self) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 from clipgen.config import PROJECT_ROOT, get_settings
+
+log = logging.getLogger(__name__)
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -53,14 +56,50 @@ def dispose_engines() -> None:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session that commits when the block ends and rolls back on error."""
+    """One unit of work: commits once when the block ends, rolls back on error.
+
+    Services only flush; whoever opens the scope (a state helper, an actor, a
+    CLI command) owns the commit. A `RecordedRefusal` (a failed sign-in) keeps
+    what was written before it and still propagates.
+    """
+    from clipgen.services.errors import RecordedRefusal
+
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except RecordedRefusal:
+            session.commit()
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once this session's transaction has committed; never if it rolls back.
+
+    For side effects that must not happen for a change that did not stick, such as
+    sending a worker the id of a row this transaction inserted.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+_AFTER_COMMIT = "clipgen_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("An after-commit action failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def alembic_config(database_url: str | None = None):

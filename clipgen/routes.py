@@ -1,4 +1,6 @@
-"""Every page's address, in one place."""
+"""Every page's address, in one place, and the helpers that build the dynamic ones."""
+
+from urllib.parse import urlencode
 
 LANDING = "/"
 LOGIN = "/login"
@@ -19,3 +21,13 @@ ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_USERS = "/admin/users"
 ADMIN_FLAGS = "/admin/flags"
 JOB = "/jobs/[job_id]"
+
+
+def job(job_id: int) -> str:
+    """The page of one processing job."""
+    return f"/jobs/{int(job_id)}"
+
+
+def login(next_path: str = "") -> str:
+    """The sign-in page, coming back to `next_path` (an in-app path) afterwards."""
+    return f"{LOGIN}?{urlencode({'next': next_path})}" if next_path else LOGIN

@@ -1,5 +1,9 @@
 """Re-rendering a trimmed clip: the actor behind `clips.request_trim`.
 
+The message carries the clip's id and the version to render; the trim itself
+(times, edited caption words) waits on the clip row, so recovery can send a
+lost message again (`recover_stale_renders`).
+
 The new render is stored under keys of its own version (`clip_NN_v<version>`),
 so the clip keeps serving its old files until `finish_trim` swaps the new
 ones in; only then are the old files deleted. A message for a version that
@@ -13,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dramatiq
@@ -53,6 +58,8 @@ def _waiting_for(source: TrimSource | None, version: int) -> bool:
         source is not None
         and source.status == ClipStatus.RENDERING
         and source.version == version - 1
+        and source.pending_start_s is not None
+        and source.pending_end_s is not None
     )
 
 
@@ -133,27 +140,26 @@ def _discard_unless_current(clip_id: int, version: int, keys: list[str]) -> None
         clips.delete_stored(keys)
 
 
-def _fail(clip_id: int, version: int, message: str, made: list[str]) -> None:
+def _fail(clip_id: int, version: int, message: str, made: list[str], detail: str = "") -> None:
     """Put the clip back at its old version and remove what this render stored."""
     with session_scope() as session:
-        clips.fail_trim(session=session, clip_id=clip_id, message=message, version=version)
+        clips.fail_trim(
+            session=session, clip_id=clip_id, message=message, version=version, detail=detail
+        )
     _discard_unless_current(clip_id, version, made)
 
 
 @dramatiq.actor(queue_name="clips", max_retries=0, time_limit=TIME_LIMIT_MS)
-def rerender_clip(
-    clip_id: int,
-    version: int,
-    start_s: float,
-    end_s: float,
-    words_override: list | None = None,
-) -> None:
-    """Render `version` of a clip over [start_s, end_s] and swap it in; safe to run twice."""
+def rerender_clip(clip_id: int, version: int) -> None:
+    """Render `version` of a clip from the trim pending on its row and swap it in; safe to
+    run twice."""
     with session_scope() as session:
         source = clips.trim_source(session=session, clip_id=clip_id)
     if not _waiting_for(source, version):
         log.info("Skipping re-render of clip %s v%s: not waiting for it.", clip_id, version)
         return
+    start_s, end_s = source.pending_start_s, source.pending_end_s
+    words_override = source.pending_words
     work = Path(tempfile.mkdtemp(prefix=f"clip-{clip_id}-v{version}-", dir=_work_root()))
     made = list(_version_keys(source, version).values())
     try:
@@ -177,12 +183,12 @@ def rerender_clip(
             # Deleted, failed or superseded meanwhile: nobody may point at what was made here.
             _discard_unless_current(clip_id, version, made)
     except PipelineError as error:
-        _fail(clip_id, version, str(error), made)
+        _fail(clip_id, version, str(error), made, detail=getattr(error, "detail", ""))
     except TimeLimitExceeded:
         _fail(clip_id, version, TOO_LONG, made)
-    except Exception:
+    except Exception as error:
         log.exception("Re-rendering clip %s v%s failed", clip_id, version)
-        _fail(clip_id, version, GENERIC_FAILURE, made)
+        _fail(clip_id, version, GENERIC_FAILURE, made, detail=f"{type(error).__name__}: {error}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -191,3 +197,18 @@ def _work_root() -> Path:
     root = get_settings().data_dir / "work"
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=0)
+def recover_stale_renders(orphaned_before: float | None = None) -> int:
+    """Send `rerender_clip` again for every re-render no worker is on (scheduled; at start).
+
+    `orphaned_before` (a UNIX time: when this app process started) also takes over
+    renders asked for before the start: the embedded app's previous process is gone.
+    """
+    since = None if orphaned_before is None else datetime.fromtimestamp(orphaned_before, UTC)
+    with session_scope() as session:
+        lost = clips.renders_to_recover(session=session, orphaned_before=since)
+    for clip_id, version in lost:
+        rerender_clip.send(clip_id=clip_id, version=version)
+    return len(lost)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 import workers
+from workers.clips import recover_stale_renders
 from workers.generation import recover_stale_jobs
+from workers.scheduler import start_embedded_scheduler, stop_embedded_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +28,23 @@ def start_in_process_worker() -> dramatiq.Worker | None:
     """Run the actors on threads of this process when no Redis broker is configured."""
     if not isinstance(workers.broker, StubBroker):
         return None
+    started = time.time()
     worker = dramatiq.Worker(workers.broker, worker_threads=1)
     worker.start()
-    # The previous process is gone, so none of its running jobs has a live worker.
-    threading.Thread(target=_resume_jobs, daemon=True, name="resume-jobs").start()
+    # No scheduler process in embedded mode: the app sends the periodic actors itself.
+    start_embedded_scheduler()
+    # The previous process is gone, so no run it left has a live worker, however fresh
+    # its last heartbeat: take over everything this process did not start.
+    threading.Thread(target=_resume_jobs, args=(started,), daemon=True, name="resume-jobs").start()
     return worker
 
 
-def _resume_jobs() -> None:
+def _resume_jobs(started: float) -> None:
     try:
-        resumed = recover_stale_jobs(stale_after_s=0)
-        if resumed:
-            log.info("Resumed %d unfinished job(s).", resumed)
+        resumed = recover_stale_jobs(requeue_after_s=0, orphaned_before=started)
+        rerenders = recover_stale_renders(orphaned_before=started)
+        if resumed or rerenders:
+            log.info("Resumed %d unfinished job(s) and %d re-render(s).", resumed, rerenders)
     except Exception:  # a database that is not migrated yet must not stop the app
         log.exception("Could not resume unfinished jobs")
 
@@ -49,4 +57,5 @@ async def in_process_worker() -> AsyncIterator[None]:
         yield
     finally:
         if worker is not None:
+            stop_embedded_scheduler()
             worker.stop(timeout=5_000)

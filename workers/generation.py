@@ -17,11 +17,13 @@ import re
 import shutil
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
+from sqlalchemy.exc import SQLAlchemyError
 
 from clipgen.config import get_settings
 from clipgen.db import session_scope
@@ -100,18 +102,23 @@ class _ProgressReporter:
     def _write(self) -> None:
         with self._lock:
             self._last_write = time.monotonic()
-            with session_scope() as session:
-                stop = jobs.record_progress(
-                    session=session, job_id=self.job_id, stage=self._stage, percent=self._percent
-                )
+            try:
+                with session_scope() as session:
+                    stop = jobs.record_progress(
+                        session=session,
+                        job_id=self.job_id,
+                        stage=self._stage,
+                        percent=self._percent,
+                    )
+            except SQLAlchemyError:
+                # A database hiccup must not end an hour-long run; the next report retries.
+                log.warning("Reporting progress of job %s failed", self.job_id, exc_info=True)
+                return
             self.stop_requested = self.stop_requested or stop
 
     def _beat(self) -> None:
         while not self._done.wait(HEARTBEAT_EVERY_S):
-            try:
-                self._write()
-            except Exception:  # a database hiccup must not end the run; the next beat retries
-                log.warning("Heartbeat for job %s failed", self.job_id, exc_info=True)
+            self._write()
 
     def __enter__(self) -> _ProgressReporter:
         self._heartbeat.start()
@@ -221,10 +228,17 @@ def _discard_outputs(job: JobView | None, ended_as: JobStatus) -> None:
 
 
 @dramatiq.actor(queue_name="generation", max_retries=0, time_limit=TIME_LIMIT_MS)
-def process_job(job_id: int) -> None:
-    """Make the clips of one processing job; a duplicate or late message does nothing."""
+def process_job(job_id: int, orphaned_before: float | None = None) -> None:
+    """Make the clips of one processing job; a duplicate or late message does nothing.
+
+    `orphaned_before` (a UNIX time) lets a restarted embedded app take over runs whose
+    last heartbeat came before it started: their process is gone, however fresh the beat.
+    """
+    since = None if orphaned_before is None else datetime.fromtimestamp(orphaned_before, UTC)
     with session_scope() as session:
-        job = jobs.begin_run(session=session, job_id=job_id, stale_after_s=STALE_AFTER_S)
+        job = jobs.begin_run(
+            session=session, job_id=job_id, stale_after_s=STALE_AFTER_S, orphaned_before=since
+        )
     if job is None:
         log.info("Skipping job %s: it is finished, gone, or running elsewhere.", job_id)
         return
@@ -241,30 +255,56 @@ def process_job(job_id: int) -> None:
         _discard_outputs(ended, JobStatus.CANCELLED)
     except PipelineError as error:
         with session_scope() as session:
-            ended = jobs.fail_job(session=session, job_id=job_id, message=str(error))
+            ended = jobs.fail_job(
+                session=session,
+                job_id=job_id,
+                message=str(error),
+                detail=getattr(error, "detail", ""),
+            )
         _discard_outputs(ended, JobStatus.FAILED)
     except TimeLimitExceeded:
         # Ended here, or recovery would resume it into the same limit again and again.
         with session_scope() as session:
             ended = jobs.fail_job(session=session, job_id=job_id, message=TOO_LONG)
         _discard_outputs(ended, JobStatus.FAILED)
-    except Exception:
+    except Exception as error:
         log.exception("Processing job %s failed", job_id)
         with session_scope() as session:
-            ended = jobs.fail_job(session=session, job_id=job_id, message=GENERIC_FAILURE)
+            ended = jobs.fail_job(
+                session=session,
+                job_id=job_id,
+                message=GENERIC_FAILURE,
+                detail=f"{type(error).__name__}: {error}",
+            )
         _discard_outputs(ended, JobStatus.FAILED)
     # Anything else (a shutdown, a crash) leaves the work folder for a resumed run.
     shutil.rmtree(work, ignore_errors=True)
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
-def recover_stale_jobs(stale_after_s: float | None = None) -> int:
-    """Send `process_job` again for every job no worker is on (after a restart or a crash)."""
+def recover_stale_jobs(
+    stale_after_s: float | None = None,
+    requeue_after_s: float | None = None,
+    orphaned_before: float | None = None,
+) -> int:
+    """Send `process_job` again for every job no worker is on (scheduled; and at start).
+
+    `orphaned_before` (a UNIX time: when this app process started) also takes over
+    runs whose heartbeat predates the start, fresh or not: the embedded app is the
+    only worker of its database, so those runs died with the previous process.
+    """
+    since = None if orphaned_before is None else datetime.fromtimestamp(orphaned_before, UTC)
     with session_scope() as session:
-        job_ids = jobs.stale_job_ids(
+        job_ids = jobs.jobs_to_recover(
             session=session,
             stale_after_s=STALE_AFTER_S if stale_after_s is None else stale_after_s,
+            requeue_after_s=(
+                jobs.DEFAULT_REQUEUE_AFTER_S if requeue_after_s is None else requeue_after_s
+            ),
+            orphaned_before=since,
         )
     for job_id in job_ids:
-        process_job.send(job_id)
+        process_job.send(job_id, orphaned_before=orphaned_before)
+    if job_ids:
+        log.info("Sent %d job(s) no worker was on again: %s", len(job_ids), job_ids)
     return len(job_ids)

@@ -108,5 +108,9 @@ class Clip(SQLModel, table=True):
     srt_key: str = Field(default="", max_length=512)
     vtt_key: str = Field(default="", max_length=512)
     thumbnail_key: str = Field(default="", max_length=512)
+    # The trim waiting to be rendered as `version + 1`, kept here so a lost message loses nothing.
+    pending_start_s: float | None = None
+    pending_end_s: float | None = None
+    pending_words: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.layout import page_header, template
+from clipgen.pages.job import link_renewer
 from clipgen.state.clips import MyClipsState
 
 
@@ -85,6 +86,7 @@ def _card(card: rx.Var) -> rx.Component:
 @template(routes.MY_CLIPS, "My clips", role="clipper", on_load=MyClipsState.open_page)
 def my_clips() -> rx.Component:
     return rx.vstack(
+        link_renewer(MyClipsState.renew_links),
         page_header("My clips", "Every clip you made, newest first."),
         rx.form(
             rx.hstack(

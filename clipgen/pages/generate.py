@@ -6,7 +6,8 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.layout import page_header, template
-from clipgen.state.generate import UPLOAD_ID, GenerateState
+from clipgen.pipeline import options as opts
+from clipgen.state.generate import ACCEPTED_EXTENSIONS, UPLOAD_ID, GenerateState
 
 
 def _error(message, testid: str) -> rx.Component:
@@ -41,7 +42,7 @@ def _drop_zone() -> rx.Component:
         ),
         id=UPLOAD_ID,
         max_files=1,
-        accept={"video/*": [".mp4", ".mov", ".mkv", ".webm"]},
+        accept={"video/*": ACCEPTED_EXTENSIONS},
         on_drop=GenerateState.receive_upload(
             rx.upload_files_chunk(
                 upload_id=UPLOAD_ID, on_upload_progress=GenerateState.upload_progress
@@ -135,8 +136,8 @@ def _options() -> rx.Component:
                     rx.text("Number of clips", size="2", weight="medium"),
                     rx.input(
                         type="number",
-                        min=1,
-                        max=20,
+                        min=opts.MIN_CLIPS,
+                        max=opts.MAX_CLIPS,
                         value=GenerateState.clip_count,
                         on_change=lambda v: GenerateState.set_option("clip_count", v),
                         custom_attrs={"data-testid": "option-clips"},
@@ -148,31 +149,26 @@ def _options() -> rx.Component:
                     "Length",
                     "length",
                     GenerateState.length,
-                    [
-                        ("15-30", "15-30 s"),
-                        ("30-60", "30-60 s"),
-                        ("60-90", "60-90 s"),
-                        ("custom", "Custom"),
-                    ],
+                    opts.length_choices(),
                 ),
                 _select(
                     "Aspect",
                     "aspect",
                     GenerateState.aspect,
-                    [("9:16", "9:16 vertical"), ("1:1", "1:1 square"), ("16:9", "16:9 wide")],
+                    list(opts.ASPECTS.items()),
                 ),
                 _select(
                     "Captions",
                     "captions",
                     GenerateState.captions,
-                    [("animated", "Animated word highlight"), ("plain", "Plain"), ("off", "Off")],
+                    list(opts.CAPTION_STYLES.items()),
                 ),
                 columns=rx.breakpoints(initial="1", sm="2", md="4"),
                 spacing="3",
                 width="100%",
             ),
             rx.cond(
-                GenerateState.length == "custom",
+                GenerateState.length == opts.CUSTOM_LENGTH,
                 rx.hstack(
                     rx.input(
                         type="number",
@@ -211,6 +207,93 @@ def _options() -> rx.Component:
     )
 
 
+def _video_item(row: dict) -> rx.Component:
+    return rx.hstack(
+        rx.icon("file-video", size=18, color=rx.color("gray", 10)),
+        rx.vstack(
+            rx.text(row["name"], weight="medium", size="2"),
+            rx.text(row["summary"], size="1", color=rx.color("gray", 11)),
+            spacing="0",
+            min_width="0",
+        ),
+        rx.spacer(),
+        rx.button(
+            "Use",
+            size="1",
+            variant="soft",
+            on_click=GenerateState.use_video(row["id"]),
+            custom_attrs={"data-testid": "use-video"},
+        ),
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(
+                rx.button(
+                    rx.icon("trash-2", size=14),
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label="Delete video",
+                    custom_attrs={"data-testid": "delete-video"},
+                )
+            ),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Delete this video?"),
+                rx.alert_dialog.description(
+                    "The uploaded original, its transcript, and every clip made from it are "
+                    "deleted. This cannot be undone."
+                ),
+                rx.hstack(
+                    rx.alert_dialog.cancel(
+                        rx.button("Keep it", variant="soft", color_scheme="gray")
+                    ),
+                    rx.alert_dialog.action(
+                        rx.button(
+                            "Delete",
+                            color_scheme="red",
+                            on_click=GenerateState.delete_video(row["id"]),
+                            custom_attrs={"data-testid": "confirm-delete-video"},
+                        )
+                    ),
+                    justify="end",
+                    spacing="3",
+                    margin_top="16px",
+                ),
+            ),
+        ),
+        align="center",
+        width="100%",
+        spacing="3",
+        custom_attrs={"data-testid": "video-row"},
+    )
+
+
+def _my_videos() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Your uploads", size="4"),
+                rx.spacer(),
+                rx.text(
+                    GenerateState.storage_text,
+                    size="2",
+                    color=rx.color("gray", 11),
+                    custom_attrs={"data-testid": "storage-usage"},
+                ),
+                width="100%",
+                align="center",
+            ),
+            _error(GenerateState.videos_error, "videos-error"),
+            rx.cond(
+                GenerateState.my_videos.length() > 0,
+                rx.vstack(rx.foreach(GenerateState.my_videos, _video_item), width="100%"),
+                rx.text("Nothing uploaded yet.", size="2", color=rx.color("gray", 11)),
+            ),
+            width="100%",
+            spacing="3",
+        ),
+        width="100%",
+    )
+
+
 @template(routes.GENERATE, "Generate", role="clipper", on_load=GenerateState.open_page)
 def generate() -> rx.Component:
     return rx.vstack(
@@ -230,6 +313,7 @@ def generate() -> rx.Component:
             on_click=GenerateState.start,
             custom_attrs={"data-testid": "start-generation"},
         ),
+        _my_videos(),
         spacing="4",
         width="100%",
     )

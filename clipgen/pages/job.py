@@ -6,7 +6,47 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.layout import page_header, template
-from clipgen.state.job import JobState
+from clipgen.state.job import RENEW_CHECK_MS, JobState
+
+
+def link_renewer(handler) -> rx.Component:
+    """An invisible timer that lets the page re-sign its file links before they expire."""
+    return rx.moment(interval=RENEW_CHECK_MS, on_change=handler, display="none")
+
+
+def _delete_job_button() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("trash-2", size=14),
+                "Delete job",
+                size="2",
+                variant="soft",
+                color_scheme="gray",
+                custom_attrs={"data-testid": "job-delete"},
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this job?"),
+            rx.alert_dialog.description(
+                "The job and any clips it made are deleted. Your uploaded video stays."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete",
+                        color_scheme="red",
+                        on_click=JobState.delete_job,
+                        custom_attrs={"data-testid": "confirm-job-delete"},
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+    )
 
 
 def _progress() -> rx.Component:
@@ -23,13 +63,40 @@ def _progress() -> rx.Component:
                 width="100%",
             ),
             rx.progress(value=JobState.percent, width="100%"),
-            rx.button(
-                "Cancel",
-                variant="soft",
-                color_scheme="red",
-                size="2",
-                on_click=JobState.cancel,
-                custom_attrs={"data-testid": "job-cancel"},
+            rx.cond(
+                JobState.stuck,
+                rx.callout(
+                    "No worker has reported on this job for a while: the process running it "
+                    "probably stopped. It is picked up again automatically; you can also try "
+                    "again now, cancel it or delete it.",
+                    icon="circle-alert",
+                    color_scheme="amber",
+                    width="100%",
+                    custom_attrs={"data-testid": "job-stuck"},
+                ),
+            ),
+            rx.hstack(
+                rx.button(
+                    "Cancel",
+                    variant="soft",
+                    color_scheme="red",
+                    size="2",
+                    on_click=JobState.cancel,
+                    custom_attrs={"data-testid": "job-cancel"},
+                ),
+                rx.cond(
+                    JobState.stuck,
+                    rx.hstack(
+                        rx.button(
+                            "Try again",
+                            size="2",
+                            on_click=JobState.retry,
+                            custom_attrs={"data-testid": "job-retry"},
+                        ),
+                        _delete_job_button(),
+                    ),
+                ),
+                spacing="3",
             ),
             spacing="3",
             width="100%",
@@ -43,11 +110,15 @@ def _ended(message: str, color: str, testid: str) -> rx.Component:
         rx.vstack(
             rx.text(message, weight="medium"),
             rx.cond(JobState.error != "", rx.text(JobState.error, size="2")),
-            rx.button(
-                "Try again",
-                size="2",
-                on_click=JobState.retry,
-                custom_attrs={"data-testid": "job-retry"},
+            rx.hstack(
+                rx.button(
+                    "Try again",
+                    size="2",
+                    on_click=JobState.retry,
+                    custom_attrs={"data-testid": "job-retry"},
+                ),
+                _delete_job_button(),
+                spacing="3",
             ),
             spacing="2",
         ),
@@ -230,6 +301,7 @@ def _clip_card(card: rx.Var) -> rx.Component:
 def job() -> rx.Component:
     return rx.vstack(
         page_header("Your clips", "Ranked best first. Watch, download, or trim any of them."),
+        link_renewer(JobState.renew_links),
         rx.cond(
             JobState.not_found,
             rx.callout(

@@ -31,6 +31,14 @@ class NotFound(ServiceError):
     """The thing does not exist, or the caller may not know it exists."""
 
 
+class RecordedRefusal(ServiceError):
+    """A refusal whose record must be kept (a failed sign-in counts towards a lockout).
+
+    The unit of work commits what the service wrote before it, then lets it propagate;
+    every other ServiceError rolls the unit of work back.
+    """
+
+
 class RateLimited(ServiceError):
     """Too many attempts; `retry_at` says when the caller may try again."""
 

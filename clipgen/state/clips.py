@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
+from clipgen import routes
 from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import clips
-from clipgen.state.job import URL_LIFETIME_S, clip_card_data, signed_urls
+from clipgen.state.job import (
+    URL_LIFETIME_S,
+    clip_card_data,
+    links_expiry,
+    links_need_renewal,
+    signed_urls,
+)
 from clipgen.state.session import SessionState
 
 PER_PAGE = 12
@@ -17,6 +24,7 @@ class MyClipsState(SessionState):
     page: int = 1
     total: int = 0
     cards: list[dict] = []
+    links_expire_at: float = 0.0
     error: str = ""
 
     @rx.var
@@ -24,21 +32,22 @@ class MyClipsState(SessionState):
         return max(1, -(-self.total // PER_PAGE))
 
     def _load(self) -> None:
-        result = self.call_service(
+        result = self._call_service(
             clips.list_my_clips, query=self.query, page=self.page, per_page=PER_PAGE
         )
         self.page, self.total = result.page, result.total
+        self.links_expire_at = links_expiry()
         self.cards = [
             {
                 **clip_card_data(
                     view,
                     signed_urls(
-                        self.call_service(
+                        self._call_service(
                             clips.clip_files, clip_id=view.id, expires_s=URL_LIFETIME_S
                         )
                     ),
                 ),
-                "job_href": f"/jobs/{view.job_id}",
+                "job_href": routes.job(view.job_id),
             }
             for view in result.items
         ]
@@ -48,7 +57,7 @@ class MyClipsState(SessionState):
         try:
             self._load()
         except NotAuthenticated:
-            return rx.redirect("/login")
+            return rx.redirect(routes.login(routes.MY_CLIPS))
         except ServiceError as error:
             self.error = str(error)
 
@@ -56,6 +65,12 @@ class MyClipsState(SessionState):
     def open_page(self):
         self.page = 1
         return self._reload()
+
+    @rx.event
+    def renew_links(self, _now: str = ""):
+        """Re-sign the clips' links before they expire on a page left open."""
+        if self.cards and links_need_renewal(self.links_expire_at):
+            return self._reload()
 
     @rx.event
     def search(self, form_data: dict):
@@ -66,13 +81,16 @@ class MyClipsState(SessionState):
 
     @rx.event
     def go_to_page(self, page: int):
-        self.page = max(1, min(int(page), self.page_count))
+        try:
+            self.page = max(1, min(int(page), self.page_count))
+        except (TypeError, ValueError):
+            return
         return self._reload()
 
     @rx.event
     def delete(self, clip_id: int):
         try:
-            self.call_service(clips.delete_clip, clip_id=int(clip_id))
+            self._call_service(clips.delete_clip, clip_id=int(clip_id))
         except ServiceError as error:
             self.error = str(error)
             return

@@ -1,27 +1,49 @@
-"""The Generate page: stream an upload to disk, pick options, start a job."""
+"""The Generate page: stream an upload to disk, pick options, start a job; your uploads."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 import reflex as rx
 
+from clipgen import routes
 from clipgen.config import get_settings
+from clipgen.pipeline import options as opts
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import jobs, videos
 from clipgen.state.session import SessionState, run_as
 
 UPLOAD_ID = "source-video"
-LENGTH_PRESETS = {"15-30": (15, 30), "30-60": (30, 60), "60-90": (60, 90)}
+ACCEPTED_EXTENSIONS = sorted(videos.ACCEPTED_EXTENSIONS)
+_OPTION_NAMES = {"clip_count", "length", "custom_min", "custom_max", "aspect", "captions", "prompt"}
 
 
 def _upload_folder() -> Path:
     folder = get_settings().data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _size_text(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size / 1024:,.0f} KB"
+
+
+def video_row(view: videos.VideoView) -> dict:
+    """What the uploads list shows of a video: plain values only."""
+    minutes, seconds = divmod(int(view.duration_s or 0), 60)
+    return {
+        "id": view.id,
+        "name": view.original_filename,
+        "summary": f"{minutes}:{seconds:02d} · {view.width}x{view.height} · "
+        f"{_size_text(view.size_bytes)}",
+    }
 
 
 class GenerateState(SessionState):
@@ -32,15 +54,19 @@ class GenerateState(SessionState):
     video_name: str = ""
     video_summary: str = ""
 
-    clip_count: str = "5"
-    length: str = "30-60"
+    clip_count: str = str(opts.DEFAULT_CLIPS)
+    length: str = opts.DEFAULT_LENGTH
     custom_min: str = "20"
     custom_max: str = "45"
-    aspect: str = "9:16"
-    captions: str = "animated"
+    aspect: str = opts.DEFAULT_ASPECT
+    captions: str = opts.DEFAULT_CAPTIONS
     prompt: str = ""
     start_error: str = ""
     starting: bool = False
+
+    my_videos: list[dict] = []
+    storage_text: str = ""
+    videos_error: str = ""
 
     @rx.var
     def max_upload_mb(self) -> int:
@@ -52,25 +78,36 @@ class GenerateState(SessionState):
         self.start_error = ""
         self.uploading = False
         self.upload_percent = 0
+        return self._load_videos()
+
+    def _load_videos(self):
+        self.videos_error = ""
+        try:
+            listed = self._call_service(videos.list_videos, limit=50)
+            usage = self._call_service(videos.storage_usage)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.GENERATE))
+        except ServiceError as error:
+            self.videos_error = str(error)
+            return
+        self.my_videos = [video_row(view) for view in listed]
+        self.storage_text = (
+            f"{_size_text(usage.used_bytes)} of {_size_text(usage.quota_bytes)} used"
+        )
 
     @rx.event
     def set_option(self, name: str, value: str):
         """One setter for the option controls; unknown names are ignored."""
-        if name in {
-            "clip_count",
-            "length",
-            "custom_min",
-            "custom_max",
-            "aspect",
-            "captions",
-            "prompt",
-        } and isinstance(value, str):
-            setattr(self, name, value[:500])
+        if name in _OPTION_NAMES and isinstance(value, str):
+            setattr(self, name, value[: opts.MAX_PROMPT_LENGTH])
 
     @rx.event
     def upload_progress(self, progress: dict):
         fraction = progress.get("progress", 0) if isinstance(progress, dict) else 0
-        self.upload_percent = max(0, min(100, int(float(fraction or 0) * 100)))
+        try:
+            self.upload_percent = max(0, min(100, int(float(fraction or 0) * 100)))
+        except (TypeError, ValueError):
+            return
 
     @rx.event
     def forget_video(self):
@@ -79,78 +116,110 @@ class GenerateState(SessionState):
         self.video_summary = ""
         self.upload_percent = 0
 
+    @rx.event
+    def use_video(self, video_id: int):
+        """Pick one of the user's uploaded videos to make clips from."""
+        chosen = next((row for row in self.my_videos if row["id"] == video_id), None)
+        if chosen is None:
+            return
+        self.video_id = chosen["id"]
+        self.video_name = chosen["name"]
+        self.video_summary = chosen["summary"]
+
+    @rx.event
+    def delete_video(self, video_id: int):
+        try:
+            self._call_service(videos.delete_video, video_id=video_id)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.GENERATE))
+        except ServiceError as error:
+            self.videos_error = str(error)
+            return
+        if self.video_id == video_id:
+            self.forget_video()
+        reloaded = self._load_videos()
+        return [rx.toast.success("Video deleted."), *([reloaded] if reloaded else [])]
+
     @rx.event(background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
-        """Write the upload to disk chunk by chunk, then have the service accept it."""
+        """Stream the upload to disk chunk by chunk, then have the service accept it.
+
+        Who is uploading is checked before the first byte is written, and the
+        upload is recorded (`begin_upload`: role, extension, uploads in flight,
+        quota) before its bytes are; it may never send more than its ticket allows.
+        """
         async with self:
             token = self.session_token
             self.uploading = True
             self.upload_error = ""
             self.video_id = 0
-        limit = get_settings().max_upload_bytes
-        temp = _upload_folder() / f"{uuid.uuid4().hex}.part"
-        name, written, too_big = "", 0, False
+        temp: Path | None = None
+        ticket: videos.UploadTicket | None = None
         try:
-            with temp.open("wb") as out:
+            await asyncio.to_thread(run_as, token, videos.storage_usage)
+            out = None
+            try:
                 async for chunk in chunks:
-                    name = name or chunk.filename
-                    if too_big:
-                        continue  # drain what is in flight; the browser was told to stop
-                    if chunk.offset + len(chunk.data) > limit:
-                        too_big = True
-                        yield rx.cancel_upload(UPLOAD_ID)
-                        continue
+                    if ticket is None:
+                        ticket = await asyncio.to_thread(
+                            run_as, token, videos.begin_upload, original_filename=chunk.filename
+                        )
+                        temp = _upload_folder() / f"{ticket.video_id}-{uuid.uuid4().hex}.part"
+                        out = temp.open("wb")
+                    if chunk.offset + len(chunk.data) > ticket.max_bytes:
+                        raise ServiceError(ticket.too_big_message)
                     out.seek(chunk.offset)
                     out.write(chunk.data)
-                    written = max(written, chunk.offset + len(chunk.data))
-            if too_big:
-                raise ServiceError(
-                    f"That file is larger than the {get_settings().max_upload_mb} MB limit."
-                )
-            if not name:
+            finally:
+                if out is not None:
+                    out.close()
+            if ticket is None:
                 raise ServiceError("Choose a video file to upload.")
-            settings = get_settings()
             video = await asyncio.to_thread(
-                run_as,
-                token,
-                videos.accept_upload,
-                temp_path=temp,
-                original_filename=name,
-                max_bytes=settings.max_upload_bytes,
-                max_duration_s=settings.max_video_minutes * 60,
+                run_as, token, videos.accept_upload, video_id=ticket.video_id, temp_path=temp
             )
-        except NotAuthenticated:
-            temp.unlink(missing_ok=True)
+        except BaseException as error:
+            # Whatever stopped it, the upload leaves nothing: no part file, no row, no object.
+            if temp is not None:
+                with suppress(OSError):
+                    temp.unlink(missing_ok=True)
+            if ticket is not None:
+                with suppress(ServiceError):
+                    await asyncio.to_thread(
+                        run_as, token, videos.abandon_upload, video_id=ticket.video_id
+                    )
             async with self:
                 self.uploading = False
-            yield rx.redirect("/login")
+                if isinstance(error, ServiceError) and not isinstance(error, NotAuthenticated):
+                    self.upload_error = str(error)
+            if isinstance(error, NotAuthenticated):
+                yield rx.redirect(routes.login(routes.GENERATE))
+            elif isinstance(error, ServiceError):
+                yield rx.cancel_upload(UPLOAD_ID)
+            else:
+                raise
             return
-        except ServiceError as error:
-            temp.unlink(missing_ok=True)
-            async with self:
-                self.uploading = False
-                self.upload_error = str(error)
-            return
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            async with self:
-                self.uploading = False
-            raise
         async with self:
             self.uploading = False
             self.upload_percent = 100
-            self.video_id = video.id
-            self.video_name = video.original_filename
-            minutes, seconds = divmod(int(video.duration_s or 0), 60)
-            self.video_summary = f"{minutes}:{seconds:02d} · {video.width}x{video.height}"
+            row = video_row(video)
+            self.video_id, self.video_name, self.video_summary = (
+                row["id"],
+                row["name"],
+                row["summary"],
+            )
+            reloaded = self._load_videos()
+        if reloaded:
+            yield reloaded
 
     def _options(self) -> GenerateOptions:
         try:
             count = int(self.clip_count)
-            if self.length == "custom":
+            if self.length == opts.CUSTOM_LENGTH:
                 low, high = float(self.custom_min), float(self.custom_max)
             else:
-                low, high = LENGTH_PRESETS.get(self.length, (30, 60))
+                default = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
+                low, high, _label = opts.LENGTH_PRESETS.get(self.length, default)
         except ValueError:
             raise ServiceError("Enter whole numbers for the clip count and lengths.") from None
         return GenerateOptions(
@@ -164,20 +233,17 @@ class GenerateState(SessionState):
 
     @rx.event
     def start(self):
-        from workers.generation import process_job
-
         self.start_error = ""
         try:
             if not self.video_id:
                 raise ServiceError("Upload a video first.")
-            job = self.call_service(
+            job = self._call_service(
                 jobs.start_generation, video_id=self.video_id, options=self._options()
             )
         except NotAuthenticated:
-            return rx.redirect("/login")
+            return rx.redirect(routes.login(routes.GENERATE))
         except ServiceError as error:
             self.start_error = str(error)
             return
-        process_job.send(job.id)
         self.forget_video()
-        return rx.redirect(f"/jobs/{job.id}")
+        return rx.redirect(routes.job(job.id))

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import reflex as rx
 from reflex.config import get_config
 
+from clipgen import routes
 from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import clips, jobs
 from clipgen.state.session import SessionState
 
 POLL_SECONDS = 1.0
 URL_LIFETIME_S = 3600
+# Pages with signed links check this often and re-sign links that expire within the margin,
+# so a page left open for hours still plays and downloads.
+RENEW_CHECK_MS = 5 * 60 * 1000
+RENEW_MARGIN_S = 15 * 60
 STAGE_LABELS = {
     "": "Waiting for a worker",
     "probe": "Checking the video",
@@ -33,6 +39,16 @@ def absolute_url(url: str) -> str:
 
 
 URL_KEYS = ("video_url", "download_url", "srt_url", "vtt_url", "thumbnail_url")
+
+
+def links_expiry() -> float:
+    """When links signed now for `URL_LIFETIME_S` expire (a UNIX time)."""
+    return time.time() + URL_LIFETIME_S
+
+
+def links_need_renewal(expires_at: float) -> bool:
+    """Whether links that expire at `expires_at` must be signed again now."""
+    return time.time() >= expires_at - RENEW_MARGIN_S
 
 
 def signed_urls(files) -> dict[str, str]:
@@ -72,8 +88,10 @@ class JobState(SessionState):
     stage_label: str = ""
     percent: int = 0
     error: str = ""
+    stuck: bool = False
     not_found: bool = False
     clip_cards: list[dict] = []
+    links_expire_at: float = 0.0
     action_error: str = ""
     watching: bool = False
 
@@ -97,25 +115,29 @@ class JobState(SessionState):
 
     def _refresh(self) -> None:
         """Load the job and its clips for the signed-in user (ownership checked by services)."""
-        job = self.call_service(jobs.get_job, job_id=self.current_job_id)
+        job = self._call_service(jobs.get_job, job_id=self.current_job_id)
         self.status = job.status
         self.stage_label = STAGE_LABELS.get(job.stage, job.stage.title())
         self.percent = job.percent
         self.error = job.error
+        self.stuck = job.stuck
         if job.status != "succeeded":
             self.clip_cards = []
             return
-        # Links already on the page stay while their version does: signing new ones on every
-        # poll would reload each player once a second while another clip re-renders.
-        shown = {(card["id"], card["version"]): card for card in self.clip_cards}
+        # Links already on the page stay while their version does and they are far from
+        # expiring: signing new ones on every poll would reload each player once a second.
+        renew = links_need_renewal(self.links_expire_at)
+        if renew:
+            self.links_expire_at = links_expiry()
+        shown = {} if renew else {(card["id"], card["version"]): card for card in self.clip_cards}
         cards = []
-        for view in self.call_service(clips.list_job_clips, job_id=self.current_job_id):
+        for view in self._call_service(clips.list_job_clips, job_id=self.current_job_id):
             card = shown.get((view.id, view.version))
             urls = (
                 {key: card[key] for key in URL_KEYS}
                 if card
                 else signed_urls(
-                    self.call_service(clips.clip_files, clip_id=view.id, expires_s=URL_LIFETIME_S)
+                    self._call_service(clips.clip_files, clip_id=view.id, expires_s=URL_LIFETIME_S)
                 )
             )
             cards.append(clip_card_data(view, urls))
@@ -127,10 +149,12 @@ class JobState(SessionState):
         self.not_found = False
         self.action_error = ""
         self.trim_clip_id = 0
+        self.clip_cards = []
+        self.links_expire_at = 0.0
         try:
             self._refresh()
         except NotAuthenticated:
-            return rx.redirect("/login")
+            return rx.redirect(routes.login(routes.job(self.current_job_id)))
         except ServiceError:
             self.not_found = True
             return
@@ -149,7 +173,7 @@ class JobState(SessionState):
                 await asyncio.sleep(POLL_SECONDS)
                 async with self:
                     if self.current_job_id != job_id or self.router.url.path.rstrip("/") != (
-                        f"/jobs/{job_id}"
+                        routes.job(job_id)
                     ):
                         return
                     was_active = self.is_active or self.has_rendering_clips
@@ -164,25 +188,41 @@ class JobState(SessionState):
                 self.watching = False
 
     @rx.event
+    def renew_links(self, _now: str = ""):
+        """Re-sign the clips' links before they expire on a page left open."""
+        if self.clip_cards and links_need_renewal(self.links_expire_at):
+            try:
+                self._refresh()
+            except ServiceError:
+                return
+
+    @rx.event
     def cancel(self):
         try:
-            self.call_service(jobs.cancel_job, job_id=self.current_job_id)
+            self._call_service(jobs.cancel_job, job_id=self.current_job_id)
             self._refresh()
         except ServiceError as error:
             self.action_error = str(error)
 
     @rx.event
     def retry(self):
-        from workers.generation import process_job
-
+        self.action_error = ""
         try:
-            job = self.call_service(jobs.retry_job, job_id=self.current_job_id)
+            self._call_service(jobs.retry_job, job_id=self.current_job_id)
+            self._refresh()
         except ServiceError as error:
             self.action_error = str(error)
             return
-        process_job.send(job.id)
-        self._refresh()
         return JobState.watch
+
+    @rx.event
+    def delete_job(self):
+        try:
+            self._call_service(jobs.delete_job, job_id=self.current_job_id)
+        except ServiceError as error:
+            self.action_error = str(error)
+            return
+        return [rx.redirect(routes.GENERATE), rx.toast.success("Job deleted.")]
 
     @rx.event
     def open_trim(self, clip_id: int):
@@ -201,8 +241,6 @@ class JobState(SessionState):
 
     @rx.event
     def submit_trim(self, form_data: dict):
-        from workers.clips import rerender_clip
-
         fields = form_data if isinstance(form_data, dict) else {}
         captions = fields.get("captions")
         try:
@@ -212,7 +250,7 @@ class JobState(SessionState):
             return
         edited = isinstance(captions, str) and captions.strip() != self.trim_text.strip()
         try:
-            trim = self.call_service(
+            self._call_service(
                 clips.request_trim,
                 clip_id=self.trim_clip_id,
                 start_s=start,
@@ -222,7 +260,6 @@ class JobState(SessionState):
         except ServiceError as error:
             self.trim_error = str(error)
             return
-        rerender_clip.send(**trim.actor_kwargs)
         self.trim_clip_id = 0
         self._refresh()
         return [

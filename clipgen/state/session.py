@@ -66,41 +66,40 @@ class SessionState(rx.State):
     def initials(self) -> str:
         return "".join(part[0] for part in self.display_name.split()[:2]).upper() or "?"
 
-    def actor(self) -> UserView | None:
+    def _actor(self) -> UserView | None:
         """The user this tab's session cookie belongs to, checked now."""
         with session_scope() as session:
             return auth.current_user(session=session, token=self.session_token)
 
-    def call_service(self, service, **kwargs):
+    def _call_service(self, service, **kwargs):
         """Run `service` for the signed-in user, who is checked now (not trusted from vars)."""
         return run_as(self.session_token, service, **kwargs)
 
-    def show_user(self, user: UserView | None) -> None:
+    def _show_user(self, user: UserView | None) -> None:
         """Copy what the page may show of the user into vars (never ids or hashes)."""
         self.display_name = user.display_name if user else ""
         self.email = user.email if user else ""
         self.roles = list(user.roles) if user else []
 
     def _to_login(self):
-        self.show_user(None)
-        path = self.router.url.path or routes.DASHBOARD
-        return rx.redirect(f"{routes.LOGIN}?next={path}")
+        self._show_user(None)
+        return rx.redirect(routes.login(self.router.url.path or routes.DASHBOARD))
 
     @rx.event
     def require_login(self):
         """Page guard: send a visitor without a live session to sign in."""
-        user = self.actor()
+        user = self._actor()
         if user is None:
             return self._to_login()
-        self.show_user(user)
+        self._show_user(user)
 
     @rx.event
     def require_role(self, role: str):
         """Page guard: the page is for one role; others go to their dashboard."""
-        user = self.actor()
+        user = self._actor()
         if user is None:
             return self._to_login()
-        self.show_user(user)
+        self._show_user(user)
         if role not in user.roles:
             return [
                 rx.redirect(routes.DASHBOARD),
@@ -110,12 +109,12 @@ class SessionState(rx.State):
     @rx.event
     def load_visitor(self):
         """Public pages: show who is signed in, if anyone, without redirecting."""
-        self.show_user(self.actor())
+        self._show_user(self._actor())
 
     @rx.event
     def sign_out(self):
         with session_scope() as session:
             auth.sign_out(session=session, token=self.session_token)
         self.session_token = ""
-        self.show_user(None)
+        self._show_user(None)
         return rx.redirect(routes.LOGIN)

@@ -21,3 +21,16 @@ def broker_url(redis_url: str) -> Iterator[str]:
     yield url
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """The messages services send to workers, as (actor name, ids), in the order sent.
+
+    Services send only after their transaction commits (`clipgen.services.tasks`).
+    """
+    from clipgen.services import tasks
+
+    messages: list[tuple[str, dict]] = []
+    monkeypatch.setattr(tasks, "send_now", lambda name, **ids: messages.append((name, ids)))
+    return messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from clipgen.models import AuditLog, Clip, JobStatus, ProcessingJob, Video, Vide
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
-from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.errors import InvalidInput, NotFound, PermissionDenied
 from clipgen.services.media import jobs
 from clipgen.services.media.jobs import ClipRecord
 
@@ -267,13 +268,13 @@ def test_a_running_job_whose_worker_went_silent_can_be_reclaimed(
     first = _running(session, queued.id)
     jobs.record_progress(session=session, job_id=queued.id, stage="render", percent=60)
     _age_heartbeat(session, queued.id, 300)
-    assert jobs.stale_job_ids(session=session) == [queued.id]
+    assert jobs.jobs_to_recover(session=session) == [queued.id]
     again = jobs.begin_run(session=session, job_id=queued.id)
     assert again is not None
     assert again.attempts == 2 and again.started_at == first.started_at
     assert again.percent == 60  # the resumed run does not show the user a step back
     assert jobs.begin_run(session=session, job_id=queued.id) is None
-    assert jobs.stale_job_ids(session=session) == []
+    assert jobs.jobs_to_recover(session=session) == []
 
 
 def test_a_silent_job_is_reclaimed_only_after_the_stale_delay(
@@ -282,7 +283,7 @@ def test_a_silent_job_is_reclaimed_only_after_the_stale_delay(
     _running(session, queued.id)
     _age_heartbeat(session, queued.id, 30)
     assert jobs.begin_run(session=session, job_id=queued.id, stale_after_s=120) is None
-    assert jobs.stale_job_ids(session=session, stale_after_s=120) == []
+    assert jobs.jobs_to_recover(session=session, stale_after_s=120) == []
     assert jobs.begin_run(session=session, job_id=queued.id, stale_after_s=10) is not None
 
 
@@ -291,7 +292,7 @@ def test_a_cancelled_job_cannot_be_claimed(
 ) -> None:
     jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
     assert jobs.begin_run(session=session, job_id=queued.id) is None
-    assert jobs.stale_job_ids(session=session) == []
+    assert jobs.jobs_to_recover(session=session) == []
 
 
 def test_an_abandoned_run_the_user_cancelled_ends_cancelled_instead_of_resuming(
@@ -304,7 +305,7 @@ def test_an_abandoned_run_the_user_cancelled_ends_cancelled_instead_of_resuming(
     assert jobs.get_job(session=session, actor=ada, job_id=queued.id).status == "cancelled"
 
 
-def test_stale_jobs_are_the_queued_and_the_silent_running_ones(
+def test_jobs_to_recover_are_the_silent_running_ones_and_long_queued_ones(
     session: Session, ada: UserView
 ) -> None:
     video_id = _video(session, ada)
@@ -317,7 +318,8 @@ def test_stale_jobs_are_the_queued_and_the_silent_running_ones(
         _running(session, job_id)
     _age_heartbeat(session, silent, 600)
     jobs.finish_job(session=session, job_id=done, clips=[], timings={})
-    assert jobs.stale_job_ids(session=session) == [waiting, silent]
+    assert jobs.jobs_to_recover(session=session) == [silent]
+    assert jobs.jobs_to_recover(session=session, requeue_after_s=0) == [waiting, silent]
 
 
 # --- progress and the end of a run -------------------------------------------
@@ -406,3 +408,160 @@ def test_the_job_source_is_the_videos_stored_file(session: Session, queued: jobs
     assert key.endswith("/original.mp4") and name == "talk.mp4"
     with pytest.raises(NotFound):
         jobs.job_source(session=session, job_id=9999)
+
+
+# --- one unit of work, messages after commit -----------------------------------
+
+
+def test_the_worker_is_sent_the_job_only_once_the_start_commits(
+    database_url: str, sent: list
+) -> None:
+    from clipgen.db import session_scope
+
+    with session_scope() as session:
+        ada = _register(session, "ada@example.com")
+        video_id = _video(session, ada)
+    with session_scope() as session:
+        job = jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS)
+        assert sent == []
+    assert sent == [("process_job", {"job_id": job.id})]
+
+
+def test_a_failure_in_the_last_step_leaves_nothing_of_the_first(
+    database_url: str, sent: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job row is written, then the audit row fails: no job, no message."""
+    from clipgen.db import session_scope
+
+    with session_scope() as session:
+        ada = _register(session, "ada@example.com")
+        video_id = _video(session, ada)
+
+    def broken_audit(**_kwargs) -> None:
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(jobs, "record_audit", broken_audit)
+    with pytest.raises(RuntimeError), session_scope() as session:
+        jobs.start_generation(session=session, actor=ada, video_id=video_id, options=OPTIONS)
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(ProcessingJob)).one() == 0
+    assert sent == []
+
+
+def test_a_client_may_not_make_clips(session: Session) -> None:
+    client = auth.register(
+        session=session,
+        email="brand@example.com",
+        display_name="Brand",
+        password="a sturdy passphrase",
+        role="client",
+    )
+    video_id = _video(session, client)
+    with pytest.raises(PermissionDenied, match="part of a clipper account"):
+        jobs.start_generation(session=session, actor=client, video_id=video_id, options=OPTIONS)
+    with pytest.raises(PermissionDenied):
+        jobs.list_jobs(session=session, actor=client)
+    assert session.exec(select(func.count()).select_from(ProcessingJob)).one() == 0
+
+
+# --- jobs never stuck ----------------------------------------------------------
+
+
+def test_a_restarted_app_takes_over_its_runs_however_fresh_their_heartbeat(
+    session: Session, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.record_progress(session=session, job_id=queued.id, stage="transcribe", percent=30)
+    time.sleep(0.01)
+    restarted_at = utcnow()  # the heartbeat is a moment old, far from stale
+    assert jobs.begin_run(session=session, job_id=queued.id) is None
+    assert jobs.jobs_to_recover(session=session) == []
+    assert jobs.jobs_to_recover(session=session, orphaned_before=restarted_at) == [queued.id]
+    again = jobs.begin_run(session=session, job_id=queued.id, orphaned_before=restarted_at)
+    assert again is not None and again.attempts == 2
+    # Its own run now beats after the restart, so a second message does not steal it.
+    assert jobs.begin_run(session=session, job_id=queued.id, orphaned_before=restarted_at) is None
+
+
+def test_recovery_resends_a_long_queued_job_once_per_window(
+    session: Session, queued: jobs.JobView
+) -> None:
+    assert jobs.jobs_to_recover(session=session) == []  # just queued: its message is on its way
+    session.exec(
+        update(ProcessingJob)
+        .where(ProcessingJob.id == queued.id)
+        .values(created_at=utcnow() - timedelta(seconds=jobs.DEFAULT_REQUEUE_AFTER_S + 5))
+    )
+    assert jobs.jobs_to_recover(session=session) == [queued.id]
+    assert jobs.jobs_to_recover(session=session) == []  # not again every minute
+
+
+def test_cancelling_a_job_no_worker_is_on_ends_it_at_once(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    live = jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert (live.status, live.cancel_requested) == ("running", True)
+    session.exec(
+        update(ProcessingJob)
+        .where(ProcessingJob.id == queued.id)
+        .values(cancel_requested=False, heartbeat_at=utcnow() - timedelta(minutes=5))
+    )
+    assert jobs.get_job(session=session, actor=ada, job_id=queued.id).stuck
+    ended = jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert (ended.status, ended.stuck) == ("cancelled", False) and ended.finished_at
+
+
+def test_a_stuck_job_can_be_retried_but_a_live_one_cannot(
+    session: Session, ada: UserView, queued: jobs.JobView, sent: list
+) -> None:
+    _running(session, queued.id)
+    with pytest.raises(InvalidInput, match="failed, cancelled or stuck"):
+        jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    _age_heartbeat(session, queued.id, 300)
+    sent.clear()
+    again = jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    assert (again.status, again.stuck) == ("queued", False)
+    session.commit()
+    assert sent == [("process_job", {"job_id": queued.id})]
+
+
+def test_a_stuck_or_ended_job_can_be_deleted_with_its_clips_but_a_live_one_cannot(
+    session: Session, ada: UserView, bob: UserView, queued: jobs.JobView
+) -> None:
+    from clipgen.storage import get_storage
+
+    with pytest.raises(InvalidInput, match="Cancel it first"):
+        jobs.delete_job(session=session, actor=ada, job_id=queued.id)
+    _running(session, queued.id)
+    with pytest.raises(InvalidInput, match="Cancel it first"):
+        jobs.delete_job(session=session, actor=ada, job_id=queued.id)
+    with pytest.raises(NotFound):
+        jobs.delete_job(session=session, actor=bob, job_id=queued.id)
+    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    storage = get_storage()
+    storage.put_file(_record(1).video_key, __file__)
+    session.commit()
+    jobs.delete_job(session=session, actor=ada, job_id=queued.id)
+    assert storage.exists(_record(1).video_key)  # until the delete commits
+    session.commit()
+    assert session.exec(select(func.count()).select_from(ProcessingJob)).one() == 0
+    assert session.exec(select(func.count()).select_from(Clip)).one() == 0
+    assert not storage.exists(_record(1).video_key)
+    assert session.exec(select(AuditLog).where(AuditLog.action == "job.deleted")).first()
+
+
+def test_a_failed_run_keeps_its_technical_detail_out_of_the_users_message(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    jobs.fail_job(
+        session=session,
+        job_id=queued.id,
+        message="Could not read the video.",
+        detail="/srv/data/work/job-1/source.mp4: moov atom not found",
+    )
+    job = jobs.get_job(session=session, actor=ada, job_id=queued.id)
+    assert job.error == "Could not read the video."
+    audit = session.exec(select(AuditLog).where(AuditLog.action == "job.failed")).one()
+    assert "moov atom" in audit.details["detail"]

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from clipgen.config import get_settings
 from clipgen.models import (
     AuditLog,
     Clip,
@@ -103,7 +104,7 @@ def ada(session: Session) -> UserView:
 
 @pytest.fixture
 def bob(session: Session) -> UserView:
-    return _register(session, "bob@example.com", role="client")
+    return _register(session, "bob@example.com")
 
 
 def _video(session: Session, owner: UserView) -> Video:
@@ -139,7 +140,12 @@ def _job(
     words: list[tuple[float, float, str]] | None = None,
 ) -> ProcessingJob:
     """A finished job with its stored word timings, as the worker leaves it."""
-    job = ProcessingJob(user_id=owner.id, video_id=video.id, status=status)
+    job = ProcessingJob(
+        user_id=owner.id,
+        video_id=video.id,
+        status=status,
+        heartbeat_at=utcnow() if status == JobStatus.RUNNING else None,
+    )
     session.add(job)
     session.commit()
     data = [{"start": s, "end": e, "text": t} for s, e, t in (WORDS if words is None else words)]
@@ -199,19 +205,32 @@ def ada_clip(session: Session, ada: UserView) -> Clip:
 # --- uploading ----------------------------------------------------------------------
 
 
+def _upload(
+    session: Session, actor: UserView, temp: Path, name: str, max_duration_s: float = LIMIT_S
+) -> videos.VideoView:
+    """Both steps of an upload as the Generate page takes them."""
+    ticket = videos.begin_upload(session=session, actor=actor, original_filename=name)
+    return videos.accept_upload(
+        session=session,
+        actor=actor,
+        video_id=ticket.video_id,
+        temp_path=temp,
+        max_duration_s=max_duration_s,
+    )
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
 def test_an_uploaded_video_is_probed_stored_privately_and_its_temp_file_removed(
     session: Session, ada: UserView, media: dict[str, Path], tmp_path: Path
 ) -> None:
     temp = _temp_copy(media["talk"], tmp_path)
     size = temp.stat().st_size
-    view = videos.accept_upload(
-        session=session,
-        actor=ada,
-        temp_path=temp,
-        original_filename="C:\\Users\\ada\\My Talk.MP4",
-        max_bytes=LIMIT_BYTES,
-        max_duration_s=LIMIT_S,
-    )
+    view = _upload(session, ada, temp, "C:\\Users\\ada\\My Talk.MP4")
     assert (view.status, view.original_filename, view.size_bytes) == ("ready", "My Talk.MP4", size)
     assert (view.width, view.height) == (320, 180) and 2 < view.duration_s < 10
     row = session.get(Video, view.id, populate_existing=True)
@@ -221,18 +240,18 @@ def test_an_uploaded_video_is_probed_stored_privately_and_its_temp_file_removed(
     assert not temp.exists()
     assert session.exec(select(AuditLog).where(AuditLog.action == "video.uploaded")).first()
     assert videos.list_videos(session=session, actor=ada) == [view]
+    usage = videos.storage_usage(session=session, actor=ada)
+    assert usage.used_bytes == size and usage.quota_bytes == 50 * 1024**3
 
 
 @pytest.mark.parametrize(
-    ("file", "name", "max_bytes", "says"),
+    ("file", "name", "says"),
     [
-        ("notes", "notes.mp4", LIMIT_BYTES, "not a video ClipGen can read"),
-        ("talk", "talk.mp4", 1000, "the largest video you can upload is"),
-        ("talk", "talk.avi", LIMIT_BYTES, "this is a .avi file"),
-        ("talk", "talk", LIMIT_BYTES, "a file without an extension"),
-        ("silent", "silent.mp4", LIMIT_BYTES, "no audio track"),
+        ("notes", "notes.mp4", "not a video ClipGen can read"),
+        ("talk", "talk.mp4", "does not fit in what is left of your"),
+        ("silent", "silent.mp4", "no audio track"),
     ],
-    ids=["text-renamed-mp4", "over-size", "wrong-extension", "no-extension", "silent"],
+    ids=["text-renamed-mp4", "over-quota", "silent"],
 )
 def test_a_refused_upload_leaves_no_row_no_object_and_no_temp_file(
     session: Session,
@@ -240,39 +259,84 @@ def test_a_refused_upload_leaves_no_row_no_object_and_no_temp_file(
     media: dict[str, Path],
     tmp_path: Path,
     isolated_settings: Path,
+    monkeypatch: pytest.MonkeyPatch,
     file: str,
     name: str,
-    max_bytes: int,
     says: str,
 ) -> None:
+    if file == "talk":
+        _settings(monkeypatch, USER_QUOTA_GB="0.000001")  # about a kilobyte
     temp = _temp_copy(media[file], tmp_path)
-    with pytest.raises(InvalidInput) as refused:
-        videos.accept_upload(
-            session=session,
-            actor=ada,
-            temp_path=temp,
-            original_filename=name,
-            max_bytes=max_bytes,
-            max_duration_s=LIMIT_S,
-        )
+    with pytest.raises(videos.UploadRefused) as refused:
+        _upload(session, ada, temp, name)
     assert says in str(refused.value)
+    session.commit()  # the refusal's clean-up is kept, as the unit of work would keep it
     assert _count(session, Video) == 0
     assert _stored_files(isolated_settings) == []
     assert not temp.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("talk.avi", "this is a .avi file"), ("talk", "a file without an extension")],
+    ids=["wrong-extension", "no-extension"],
+)
+def test_a_name_that_is_not_a_video_is_refused_before_any_byte_is_sent(
+    session: Session, ada: UserView, name: str, says: str
+) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        videos.begin_upload(session=session, actor=ada, original_filename=name)
+    assert _count(session, Video) == 0
+
+
+def test_a_file_over_the_upload_limit_is_refused(
+    session: Session, ada: UserView, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _settings(monkeypatch, MAX_UPLOAD_MB="1")
+    temp = tmp_path / "big.part"
+    temp.write_bytes(b"\0" * (1024 * 1024 + 1))
+    ticket = videos.begin_upload(session=session, actor=ada, original_filename="big.mp4")
+    assert ticket.max_bytes == 1024 * 1024 and "1 MB limit" in ticket.too_big_message
+    with pytest.raises(videos.UploadRefused, match="the largest video you can upload is"):
+        videos.accept_upload(session=session, actor=ada, video_id=ticket.video_id, temp_path=temp)
+    assert _count(session, Video) == 0 and not temp.exists()
+
+
+def test_at_most_two_uploads_at_once_and_an_abandoned_one_stops_counting(
+    session: Session, ada: UserView, bob: UserView
+) -> None:
+    first = videos.begin_upload(session=session, actor=ada, original_filename="a.mp4")
+    videos.begin_upload(session=session, actor=ada, original_filename="b.mp4")
+    with pytest.raises(InvalidInput, match="2 uploads in progress"):
+        videos.begin_upload(session=session, actor=ada, original_filename="c.mp4")
+    videos.begin_upload(session=session, actor=bob, original_filename="b.mp4")  # per user
+    videos.abandon_upload(session=session, actor=ada, video_id=first.video_id)
+    videos.begin_upload(session=session, actor=ada, original_filename="c.mp4")
+    # Uploads nothing was heard of for hours no longer count, and the sweep removes them.
+    session.exec(
+        update(Video).values(created_at=utcnow() - videos.ABANDONED_UPLOAD_AFTER - timedelta(1))
+    )
+    videos.begin_upload(session=session, actor=ada, original_filename="d.mp4")
+    assert videos.sweep_abandoned_uploads(session=session) == 3
+    assert _count(session, Video) == 1
+
+
+def test_a_full_quota_refuses_the_next_upload_before_it_starts(
+    session: Session, ada: UserView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _settings(monkeypatch, USER_QUOTA_GB="0.000001")
+    video = _video(session, ada)
+    session.exec(update(Video).where(Video.id == video.id).values(size_bytes=2000))
+    with pytest.raises(InvalidInput, match="video storage is full"):
+        videos.begin_upload(session=session, actor=ada, original_filename="more.mp4")
+    assert _count(session, Video) == 1
 
 
 def test_a_video_longer_than_the_limit_is_refused_with_the_probes_words(
     session: Session, ada: UserView, media: dict[str, Path], tmp_path: Path
 ) -> None:
     with pytest.raises(InvalidInput, match="the limit is"):
-        videos.accept_upload(
-            session=session,
-            actor=ada,
-            temp_path=_temp_copy(media["talk"], tmp_path),
-            original_filename="talk.mp4",
-            max_bytes=LIMIT_BYTES,
-            max_duration_s=1.0,
-        )
+        _upload(session, ada, _temp_copy(media["talk"], tmp_path), "talk.mp4", max_duration_s=1.0)
     assert _count(session, Video) == 0
 
 
@@ -292,14 +356,8 @@ def test_an_upload_that_cannot_be_stored_leaves_nothing_behind(
     monkeypatch.setattr(LocalStorage, "put_file", broken_put)
     temp = _temp_copy(media["talk"], tmp_path)
     with pytest.raises(ServiceError, match="could not be saved"):
-        videos.accept_upload(
-            session=session,
-            actor=ada,
-            temp_path=temp,
-            original_filename="talk.mp4",
-            max_bytes=LIMIT_BYTES,
-            max_duration_s=LIMIT_S,
-        )
+        _upload(session, ada, temp, "talk.mp4")
+    session.commit()
     assert _count(session, Video) == 0
     assert _stored_files(isolated_settings) == []
     assert not temp.exists()
@@ -342,6 +400,7 @@ def test_deleting_a_video_removes_its_jobs_clips_and_every_stored_file(
     _clip(session, job, 2)
     kept = _clip(session, _job(session, bob, _video(session, bob)), 1)
     videos.delete_video(session=session, actor=ada, video_id=video.id)
+    session.commit()
     assert session.exec(select(Video.id)).all() == [kept.video_id]
     assert session.exec(select(ProcessingJob.id)).all() == [kept.job_id]
     assert session.exec(select(Clip.id)).all() == [kept.id]
@@ -418,6 +477,8 @@ def test_deleting_a_clip_removes_its_row_and_its_files(
 ) -> None:
     clips.delete_clip(session=session, actor=ada, clip_id=ada_clip.id)
     assert _count(session, Clip) == 0
+    assert get_storage().exists(ada_clip.video_key)  # files go only once the delete commits
+    session.commit()
     for key in (ada_clip.video_key, ada_clip.srt_key, ada_clip.vtt_key, ada_clip.thumbnail_key):
         assert not get_storage().exists(key)
     with pytest.raises(NotFound):
@@ -534,25 +595,21 @@ def test_an_impossible_trim_is_refused_and_changes_nothing(
 
 
 def test_a_trim_snaps_outwards_to_whole_words_and_keeps_the_old_version_until_rendered(
-    session: Session, ada: UserView, ada_clip: Clip
+    session: Session, ada: UserView, ada_clip: Clip, sent: list
 ) -> None:
     # 10.9 is inside "grows" (10.7-11.4) and 13.5 inside "trees" (13.0-13.8).
-    request = clips.request_trim(
+    view = clips.request_trim(
         session=session, actor=ada, clip_id=ada_clip.id, start_s=10.9, end_s=13.5
     )
-    assert (request.start_s, request.end_s, request.version) == (10.7, 13.8, 2)
-    assert request.words_override is None
-    assert request.actor_kwargs == {
-        "clip_id": ada_clip.id,
-        "version": 2,
-        "start_s": 10.7,
-        "end_s": 13.8,
-        "words_override": None,
-    }
-    assert (request.clip.status, request.clip.version) == ("rendering", 1)
-    assert (request.clip.start_s, request.clip.end_s) == (10.0, 14.6)
+    assert (view.status, view.version) == ("rendering", 1)
+    assert (view.start_s, view.end_s) == (10.0, 14.6)
     row = _row(session, ada_clip.id)
     assert (row.video_key, row.status) == (ada_clip.video_key, ClipStatus.RENDERING)
+    # The trim waits on the row, so the worker's message needs only ids.
+    assert (row.pending_start_s, row.pending_end_s, row.pending_words) == (10.7, 13.8, None)
+    assert sent == []
+    session.commit()
+    assert sent == [("rerender_clip", {"clip_id": ada_clip.id, "version": 2})]
     audit = session.exec(select(AuditLog).where(AuditLog.action == "clip.trim_requested")).one()
     assert audit.details["version"] == 2 and audit.details["end_s"] == 13.8
 
@@ -561,10 +618,9 @@ def test_trim_edges_in_a_pause_stay_where_they_are(
     session: Session, ada: UserView, ada_clip: Clip
 ) -> None:
     # 12.5 lies in the pause between "on" and "trees"; 14.8 after the last word.
-    request = clips.request_trim(
-        session=session, actor=ada, clip_id=ada_clip.id, start_s=12.5, end_s=14.8
-    )
-    assert (request.start_s, request.end_s) == (12.5, 14.8)
+    clips.request_trim(session=session, actor=ada, clip_id=ada_clip.id, start_s=12.5, end_s=14.8)
+    row = _row(session, ada_clip.id)
+    assert (row.pending_start_s, row.pending_end_s) == (12.5, 14.8)
 
 
 def test_a_clip_already_rendering_cannot_be_trimmed_again_until_its_render_went_silent(
@@ -579,16 +635,15 @@ def test_a_clip_already_rendering_cannot_be_trimmed_again_until_its_render_went_
         .values(updated_at=utcnow() - clips.RENDER_STALE_AFTER - timedelta(minutes=1))
     )
     session.commit()
-    again = clips.request_trim(
-        session=session, actor=ada, clip_id=ada_clip.id, start_s=11.5, end_s=13.8
-    )
-    assert (again.version, again.start_s, again.end_s) == (2, 11.5, 13.8)
+    clips.request_trim(session=session, actor=ada, clip_id=ada_clip.id, start_s=11.5, end_s=13.8)
+    row = _row(session, ada_clip.id)
+    assert (row.version, row.pending_start_s, row.pending_end_s) == (1, 11.5, 13.8)
 
 
 def test_new_caption_text_is_spread_over_the_spoken_time_of_the_old_words(
     session: Session, ada: UserView, ada_clip: Clip
 ) -> None:
-    request = clips.request_trim(
+    clips.request_trim(
         session=session,
         actor=ada,
         clip_id=ada_clip.id,
@@ -596,7 +651,7 @@ def test_new_caption_text_is_spread_over_the_spoken_time_of_the_old_words(
         end_s=12.0,
         transcript_text="  Money  really grows on   trees  ",
     )
-    spread = request.words_override
+    spread = _row(session, ada_clip.id).pending_words
     assert [w["text"] for w in spread] == ["Money", "really", "grows", "on", "trees"]
     assert spread[0]["start"] == 10.0 and spread[-1]["end"] == 12.0
     for word, following in zip(spread, spread[1:], strict=False):
@@ -604,7 +659,6 @@ def test_new_caption_text_is_spread_over_the_spoken_time_of_the_old_words(
     # No word is placed in the pauses between the old words (10.5-10.7, 11.4-11.5).
     for word in spread:
         assert not (10.5 < word["start"] < 10.7 or 11.4 < word["start"] < 11.5)
-    assert request.actor_kwargs["words_override"] == list(spread)
 
 
 def test_blank_caption_text_is_refused(session: Session, ada: UserView, ada_clip: Clip) -> None:
@@ -682,7 +736,6 @@ def test_an_edited_caption_survives_the_next_trim(
     source = clips.trim_source(session=session, clip_id=ada_clip.id)
     assert [w.text for w in clips.current_words(source)] == ["Cash", "flows", "trees", "today."]
     # 10.5 is inside the edited "Cash" (10.0-11.0), not in the old pause.
-    request = clips.request_trim(
-        session=session, actor=ada, clip_id=ada_clip.id, start_s=10.5, end_s=13.5
-    )
-    assert (request.start_s, request.end_s, request.version) == (10.0, 13.8, 3)
+    clips.request_trim(session=session, actor=ada, clip_id=ada_clip.id, start_s=10.5, end_s=13.5)
+    row = _row(session, ada_clip.id)
+    assert (row.pending_start_s, row.pending_end_s, row.version) == (10.0, 13.8, 2)

@@ -2,11 +2,13 @@
 
 A clip row always describes a finished render: its times, transcript and
 file keys belong to `version`. A trim does not touch them; it marks the clip
-`rendering` and hands the new times (snapped to whole words) to a worker in
-a `TrimRequest`. The worker renders under new keys named by version, then
-`finish_trim` swaps the new version in with one conditional UPDATE, so a
-duplicate or late message changes nothing, and the old files are deleted
-only after nobody points at them.
+`rendering`, keeps the new times (snapped to whole words) and any edited
+caption words on the row as the pending trim, and sends a worker the clip's
+id and the version to render once that is committed; a lost message loses
+nothing, since recovery sends it again from the row. The worker renders under
+new keys named by version, then `finish_trim` swaps the new version in with
+one conditional UPDATE, so a duplicate or late message changes nothing, and
+the old files are deleted only after nobody points at them.
 
 Word timings live in storage: the job's whole transcript (`job_words_key`,
 written when the job finishes) and, for every re-rendered version, the words
@@ -28,12 +30,23 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from clipgen.models import Clip, ClipStatus, ProcessingJob, Publication, Submission, Video, utcnow
+from clipgen.db import after_commit
+from clipgen.models import (
+    Clip,
+    ClipStatus,
+    ProcessingJob,
+    Publication,
+    Role,
+    Submission,
+    Video,
+    utcnow,
+)
 from clipgen.pipeline.types import Word
+from clipgen.services.access import fresh, owned, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
-from clipgen.services.errors import InvalidInput, NotFound
-from clipgen.services.media.ownership import fresh, owned
+from clipgen.services.errors import InvalidInput
+from clipgen.services.tasks import RERENDER_CLIP, send_after_commit
 from clipgen.storage import ObjectNotFound, get_storage
 
 log = logging.getLogger(__name__)
@@ -47,8 +60,9 @@ MAX_PER_PAGE = 48
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_TERMS = 8
 MAX_CAPTION_TEXT_LENGTH = 5000
-# A re-render is given up on (and may be asked for again) after this long without news.
-RENDER_STALE_AFTER = timedelta(hours=1)
+# A re-render is taken as lost (sent again by recovery, and open to a new trim) after this
+# long without news: longer than the re-render actor's own time limit (30 minutes).
+RENDER_STALE_AFTER = timedelta(minutes=35)
 # How far past the source's end a requested end may lie and still be taken as "the end".
 _END_TOLERANCE_S = 0.05
 _LIKE_ESCAPE = "\\"
@@ -189,34 +203,6 @@ class ClipPage:
 
 
 @dataclass(frozen=True)
-class TrimRequest:
-    """An accepted trim: the clip as it still is, and what the worker must render.
-
-    Send it as `rerender_clip.send(**request.actor_kwargs)`.
-    """
-
-    clip: ClipView
-    version: int
-    start_s: float
-    end_s: float
-    words_override: tuple[dict[str, Any], ...] | None
-
-    @property
-    def clip_id(self) -> int:
-        return self.clip.id
-
-    @property
-    def actor_kwargs(self) -> dict[str, Any]:
-        return {
-            "clip_id": self.clip.id,
-            "version": self.version,
-            "start_s": self.start_s,
-            "end_s": self.end_s,
-            "words_override": None if self.words_override is None else list(self.words_override),
-        }
-
-
-@dataclass(frozen=True)
 class TrimSource:
     """What a worker needs to re-render a clip: the row as it is, and its source video."""
 
@@ -238,6 +224,9 @@ class TrimSource:
     video_key: str
     source_key: str
     source_filename: str
+    pending_start_s: float | None
+    pending_end_s: float | None
+    pending_words: list[dict[str, Any]] | None
 
     def file_key(self, extension: str, version: int) -> str:
         return clip_file_key(self.owner_id, self.job_id, self.rank, extension, version)
@@ -246,16 +235,20 @@ class TrimSource:
         return clip_words_key(self.owner_id, self.job_id, self.rank, version)
 
 
+def _own_clip(session: Session, actor: UserView, clip_id: int) -> Clip:
+    require_role(actor, Role.CLIPPER)
+    return owned(session, Clip, clip_id, actor, noun="clip")
+
+
 def get_clip(*, session: Session, actor: UserView, clip_id: int) -> ClipView:
     """One of the actor's clips."""
-    return ClipView.of(owned(session, Clip, clip_id, actor, noun="clip"))
+    return ClipView.of(_own_clip(session, actor, clip_id))
 
 
 def list_job_clips(*, session: Session, actor: UserView, job_id: int) -> list[ClipView]:
     """The clips one of the actor's jobs made, best first."""
-    job = session.get(ProcessingJob, job_id, populate_existing=True)
-    if job is None or job.user_id != actor.id:
-        raise NotFound("That job was not found.")
+    require_role(actor, Role.CLIPPER)
+    owned(session, ProcessingJob, job_id, actor, noun="job", owner_attr="user_id")
     clips = session.exec(
         select(Clip)
         .where(Clip.job_id == job_id, Clip.owner_id == actor.id)
@@ -297,6 +290,7 @@ def list_my_clips(
 
     A page past the end shows the last page.
     """
+    require_role(actor, Role.CLIPPER)
     per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
     conditions = [Clip.owner_id == actor.id]
     searched = _search_condition(query)
@@ -335,7 +329,7 @@ def clip_files(
 
     `expires_s` is kept between a minute and a day.
     """
-    clip = owned(session, Clip, clip_id, actor, noun="clip")
+    clip = _own_clip(session, actor, clip_id)
     storage = get_storage()
     stem = download_slug(clip.title, f"clip-{clip.rank}")
     lifetime = max(MIN_URL_EXPIRY_S, min(MAX_URL_EXPIRY_S, int(expires_s)))
@@ -378,7 +372,7 @@ def stored_keys_of(clip: Clip) -> list[str]:
     return [key for key in keys if key]
 
 
-def delete_stored(keys: list[str]) -> None:
+def delete_stored(keys: list[str], prefixes: list[str] = ()) -> None:
     """Delete stored files after their rows are gone; a failure only leaves an orphan."""
     storage = get_storage()
     for key in keys:
@@ -386,6 +380,22 @@ def delete_stored(keys: list[str]) -> None:
             storage.delete(key)
         except Exception:
             log.warning("Could not delete stored file %s", key, exc_info=True)
+    for prefix in prefixes:
+        try:
+            storage.delete_prefix(prefix)
+        except Exception:
+            log.warning("Could not delete stored files under %s", prefix, exc_info=True)
+
+
+def delete_stored_after_commit(
+    session: Session, keys: list[str], *, prefixes: list[str] = ()
+) -> None:
+    """Delete these files once the rows that pointed at them are gone for good.
+
+    Rows go first, files after the commit: a storage hiccup can leave an orphaned
+    file but never a row without its file, and a rolled-back delete keeps both.
+    """
+    after_commit(session, lambda: delete_stored(list(keys), list(prefixes)))
 
 
 def delete_clip(*, session: Session, actor: UserView, clip_id: int) -> None:
@@ -395,7 +405,7 @@ def delete_clip(*, session: Session, actor: UserView, clip_id: int) -> None:
     on it. A clip being re-rendered may be deleted; the worker then finds it
     gone and removes what it made.
     """
-    clip = owned(session, Clip, clip_id, actor, noun="clip")
+    clip = _own_clip(session, actor, clip_id)
     reason = clip_in_use_reason(session, [clip.id])
     if reason:
         raise InvalidInput(f"This clip was {reason}, so it cannot be deleted.")
@@ -410,8 +420,7 @@ def delete_clip(*, session: Session, actor: UserView, clip_id: int) -> None:
         job_id=clip.job_id,
         rank=clip.rank,
     )
-    session.commit()
-    delete_stored(keys)
+    delete_stored_after_commit(session, keys)
 
 
 def _mid(word: Word) -> float:
@@ -551,6 +560,9 @@ def _clean_caption_text(text: str) -> str:
     return cleaned
 
 
+_NO_PENDING_TRIM = {"pending_start_s": None, "pending_end_s": None, "pending_words": None}
+
+
 def _rendering_may_restart(now: datetime):
     """A clip that may be asked to render: not rendering, or its render went silent."""
     return or_(
@@ -567,16 +579,17 @@ def request_trim(
     start_s: float,
     end_s: float,
     transcript_text: str | None = None,
-) -> TrimRequest:
+) -> ClipView:
     """Accept a new start and end (and optionally new caption text) for one of the actor's clips.
 
     The times are checked against the source and snapped outwards to whole
-    words; the clip is marked rendering and keeps its current version until
-    the worker's render is ready. The caller sends `rerender_clip` with the
-    returned request. A new caption text replaces the words of the new span;
-    its words are timed over the old words' speech, in proportion to length.
+    words; the clip is marked rendering with the trim pending on its row, and
+    keeps its current version until the worker's render is ready; the worker
+    is sent the clip's id once this commits. A new caption text replaces the
+    words of the new span; its words are timed over the old words' speech, in
+    proportion to length.
     """
-    clip = owned(session, Clip, clip_id, actor, noun="clip")
+    clip = _own_clip(session, actor, clip_id)
     next_version = clip.version + 1
     now = utcnow()
     if clip.status == ClipStatus.RENDERING and clip.updated_at >= now - RENDER_STALE_AFTER:
@@ -590,7 +603,7 @@ def request_trim(
     if transcript_text is not None:
         text = _clean_caption_text(transcript_text)
         spread = spread_text(text, words_in_span(words, start, end), start, end)
-        words_override = tuple({"start": w.start, "end": w.end, "text": w.text} for w in spread)
+        words_override = [{"start": w.start, "end": w.end, "text": w.text} for w in spread]
     # Conditional, so two requests (or a request and a worker) cannot both start a render.
     changed = session.exec(
         update(Clip)
@@ -599,11 +612,16 @@ def request_trim(
             col(Clip.version) == clip.version,
             _rendering_may_restart(now),
         )
-        .values(status=ClipStatus.RENDERING, updated_at=now)
+        .values(
+            status=ClipStatus.RENDERING,
+            updated_at=now,
+            pending_start_s=start,
+            pending_end_s=end,
+            pending_words=words_override,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        session.rollback()
         raise InvalidInput("This clip is already being re-rendered; wait for it to finish.")
     record_audit(
         session=session,
@@ -616,14 +634,8 @@ def request_trim(
         end_s=end,
         caption_text_edited=words_override is not None,
     )
-    session.commit()
-    return TrimRequest(
-        clip=ClipView.of(fresh(session, Clip, clip_id)),
-        version=next_version,
-        start_s=start,
-        end_s=end,
-        words_override=words_override,
-    )
+    send_after_commit(session, RERENDER_CLIP, clip_id=clip.id, version=next_version)
+    return ClipView.of(fresh(session, Clip, clip_id))
 
 
 def _trim_source_of(session: Session, clip: Clip) -> TrimSource:
@@ -650,6 +662,9 @@ def _trim_source_of(session: Session, clip: Clip) -> TrimSource:
         video_key=clip.video_key,
         source_key=source_key,
         source_filename=source_filename,
+        pending_start_s=clip.pending_start_s,
+        pending_end_s=clip.pending_end_s,
+        pending_words=clip.pending_words,
     )
 
 
@@ -679,7 +694,6 @@ def finish_trim(
     """
     clip = fresh(session, Clip, clip_id)
     if clip is None or clip.version != version - 1:
-        session.rollback()
         return None
     old_keys = stored_keys_of(clip)
     # The version in the condition makes the swap happen once however many finishers race.
@@ -701,11 +715,11 @@ def finish_trim(
             thumbnail_key=thumbnail_key,
             transcript=transcript,
             updated_at=utcnow(),
+            **_NO_PENDING_TRIM,
         )
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        session.rollback()
         return None
     record_audit(
         session=session,
@@ -717,12 +731,16 @@ def finish_trim(
         start_s=start_s,
         end_s=end_s,
     )
-    session.commit()
     return [key for key in old_keys if key not in {video_key, srt_key, vtt_key, thumbnail_key}]
 
 
 def fail_trim(
-    *, session: Session, clip_id: int, message: str, version: int | None = None
+    *,
+    session: Session,
+    clip_id: int,
+    message: str,
+    version: int | None = None,
+    detail: str = "",
 ) -> ClipView | None:
     """End a re-render that could not be done: the clip is ready again at its old version.
 
@@ -735,7 +753,7 @@ def fail_trim(
     changed = session.exec(
         update(Clip)
         .where(*conditions)
-        .values(status=ClipStatus.READY, updated_at=utcnow())
+        .values(status=ClipStatus.READY, updated_at=utcnow(), **_NO_PENDING_TRIM)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed == 1:
@@ -747,8 +765,8 @@ def fail_trim(
             target_id=clip_id,
             version=version,
             message=(message or "Failed.")[:500],
+            detail=(detail or "")[:2000],
         )
-    session.commit()
     clip = fresh(session, Clip, clip_id)
     return None if clip is None else ClipView.of(clip)
 
@@ -756,3 +774,32 @@ def fail_trim(
 def clip_version(*, session: Session, clip_id: int) -> int | None:
     """The version a clip is at, or None when it is gone."""
     return session.exec(select(Clip.version).where(Clip.id == clip_id)).first()
+
+
+def renders_to_recover(
+    *, session: Session, orphaned_before: datetime | None = None
+) -> list[tuple[int, int]]:
+    """(clip id, version to render) of every re-render no worker is on, marked as sent now.
+
+    A render is lost when nothing was heard of it for `RENDER_STALE_AFTER` (or, with
+    `orphaned_before`, since before this process started). Its pending trim is on the row.
+    """
+    now = utcnow()
+    lost = col(Clip.updated_at) < now - RENDER_STALE_AFTER
+    if orphaned_before is not None:
+        lost = or_(lost, col(Clip.updated_at) < orphaned_before)
+    rows = session.exec(
+        select(Clip.id, Clip.version).where(
+            col(Clip.status) == ClipStatus.RENDERING,
+            col(Clip.pending_start_s).is_not(None),
+            lost,
+        )
+    ).all()
+    for clip_id, version in rows:
+        session.exec(
+            update(Clip)
+            .where(col(Clip.id) == clip_id, col(Clip.version) == version)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return [(clip_id, version + 1) for clip_id, version in rows]

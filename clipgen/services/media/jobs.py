@@ -1,11 +1,13 @@
-"""Processing jobs: starting, watching, cancelling and retrying clip generation.
+"""Processing jobs: starting, watching, cancelling, retrying and deleting clip generation.
 
-The database row is the truth about a job. Users start, cancel and retry
-jobs; workers claim a job with `begin_run` (one conditional UPDATE, so a
-duplicate or late message claims nothing), report progress, and end it with
-`finish_job`, `fail_job` or `mark_cancelled`. Every worker-side call is safe
-to repeat: clips are inserted once per (job, rank), and a finished job is
-never moved back.
+The database row is the truth about a job. Users start, cancel, retry and
+delete jobs; workers claim a job with `begin_run` (one conditional UPDATE, so
+a duplicate or late message claims nothing), report progress, and end it
+with `finish_job`, `fail_job` or `mark_cancelled`. Every worker-side call is
+safe to repeat: clips are inserted once per (job, rank), and a finished job
+is never moved back. A running job whose heartbeat stopped has no live
+worker: the user can cancel, retry or delete it at once, and recovery
+resumes it. Like every service here, these only flush: the caller commits.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, update
+from sqlalchemy import and_, case, delete, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from clipgen.models import (
@@ -22,6 +24,7 @@ from clipgen.models import (
     ClipStatus,
     JobStatus,
     ProcessingJob,
+    Role,
     UTCDateTime,
     Video,
     utcnow,
@@ -29,13 +32,28 @@ from clipgen.models import (
 from clipgen.pipeline.errors import PipelineError
 from clipgen.pipeline.run import check_options
 from clipgen.pipeline.types import GenerateOptions
+from clipgen.services.access import fresh, owned, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
-from clipgen.services.media.ownership import fresh, owned
+from clipgen.services.media.clips import (
+    clip_in_use_reason,
+    delete_stored_after_commit,
+    job_files_prefix,
+    job_words_key,
+    stored_keys_of,
+)
+from clipgen.services.media.liveness import (
+    STALE_AFTER_S,
+    has_live_worker,
+    is_stuck,
+    stale_heartbeat,
+)
 from clipgen.services.media.videos import usable_video
+from clipgen.services.tasks import PROCESS_JOB, send_after_commit
 
-DEFAULT_STALE_AFTER_S = 120.0
+DEFAULT_STALE_AFTER_S = STALE_AFTER_S
+DEFAULT_REQUEUE_AFTER_S = 600.0
 MAX_LIST_LIMIT = 100
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELLED)
@@ -55,6 +73,7 @@ class JobView:
     error: str
     attempts: int
     cancel_requested: bool
+    stuck: bool
     options: dict[str, Any]
     timings: dict[str, Any]
     created_at: datetime
@@ -66,7 +85,7 @@ class JobView:
         return self.status in FINISHED
 
     @classmethod
-    def of(cls, job: ProcessingJob) -> JobView:
+    def of(cls, job: ProcessingJob, *, now: datetime | None = None) -> JobView:
         return cls(
             id=job.id,
             video_id=job.video_id,
@@ -77,6 +96,7 @@ class JobView:
             error=job.error,
             attempts=job.attempts,
             cancel_requested=job.cancel_requested,
+            stuck=is_stuck(job, now or utcnow()),
             options=dict(job.options or {}),
             timings=dict(job.timings or {}),
             created_at=job.created_at,
@@ -111,6 +131,7 @@ def _now_literal(now: datetime):
 
 
 def _own_job(session: Session, actor: UserView, job_id: int) -> ProcessingJob:
+    require_role(actor, Role.CLIPPER)
     return owned(session, ProcessingJob, job_id, actor, noun="job", owner_attr="user_id")
 
 
@@ -128,7 +149,8 @@ def _conditional_update(session: Session, job_id: int, *conditions, **values) ->
 def start_generation(
     *, session: Session, actor: UserView, video_id: int, options: GenerateOptions
 ) -> JobView:
-    """Queue clip generation for one of the actor's ready videos."""
+    """Queue clip generation for one of the actor's ready videos; a worker starts after commit."""
+    require_role(actor, Role.CLIPPER)
     video = usable_video(session, actor, video_id)
     if not isinstance(options, GenerateOptions):
         raise InvalidInput("Choose the clip options again.")
@@ -148,7 +170,7 @@ def start_generation(
         video_id=video.id,
         clips=options.clips,
     )
-    session.commit()
+    send_after_commit(session, PROCESS_JOB, job_id=job.id)
     return JobView.of(job)
 
 
@@ -159,6 +181,7 @@ def get_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
 
 def list_jobs(*, session: Session, actor: UserView, limit: int = 20) -> list[JobView]:
     """The actor's jobs, newest first."""
+    require_role(actor, Role.CLIPPER)
     limit = max(1, min(MAX_LIST_LIMIT, int(limit)))
     jobs = session.exec(
         select(ProcessingJob)
@@ -171,14 +194,21 @@ def list_jobs(*, session: Session, actor: UserView, limit: int = 20) -> list[Job
 
 
 def cancel_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
-    """Stop a job: a queued one at once, a running one at the worker's next check."""
+    """Stop a job: a queued one or one with no live worker at once, a running one at the
+    worker's next check."""
     job = _own_job(session, actor, job_id)
     now = utcnow()
     # Conditional updates, because a worker may claim or finish the job meanwhile.
     if _conditional_update(
         session,
         job_id,
-        col(ProcessingJob.status) == JobStatus.QUEUED,
+        or_(
+            col(ProcessingJob.status) == JobStatus.QUEUED,
+            and_(
+                col(ProcessingJob.status) == JobStatus.RUNNING,
+                stale_heartbeat(now),
+            ),
+        ),
         status=JobStatus.CANCELLED,
         cancel_requested=True,
         finished_at=now,
@@ -192,7 +222,6 @@ def cancel_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
     ):
         outcome = "cancel_requested"
     else:
-        session.rollback()
         raise InvalidInput("This job has already finished.")
     record_audit(
         session=session,
@@ -202,20 +231,34 @@ def cancel_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
         target_id=job.id,
         outcome=outcome,
     )
-    session.commit()
     return JobView.of(fresh(session, ProcessingJob, job_id))
 
 
+def _retryable(now: datetime):
+    """Failed, cancelled, or running with no live worker."""
+    return or_(
+        col(ProcessingJob.status).in_(RETRYABLE),
+        and_(
+            col(ProcessingJob.status) == JobStatus.RUNNING,
+            stale_heartbeat(now),
+        ),
+    )
+
+
 def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
-    """Queue a failed or cancelled job again, from the start."""
+    """Queue a failed, cancelled or stuck job again; a worker starts after commit.
+
+    Stages a stuck run finished are kept in its work folder, so it resumes.
+    """
     job = _own_job(session, actor, job_id)
-    if job.status not in RETRYABLE:
-        raise InvalidInput("Only a failed or cancelled job can be tried again.")
+    now = utcnow()
+    if job.status not in RETRYABLE and not is_stuck(job, now):
+        raise InvalidInput("Only a failed, cancelled or stuck job can be tried again.")
     usable_video(session, actor, job.video_id)
     if not _conditional_update(
         session,
         job_id,
-        col(ProcessingJob.status).in_(RETRYABLE),
+        _retryable(now),
         status=JobStatus.QUEUED,
         stage="",
         percent=0,
@@ -225,37 +268,80 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
         heartbeat_at=None,
         finished_at=None,
     ):
-        session.rollback()
-        raise InvalidInput("Only a failed or cancelled job can be tried again.")
+        raise InvalidInput("Only a failed, cancelled or stuck job can be tried again.")
     record_audit(
         session=session,
         action="job.retried",
         actor_id=actor.id,
         target_type="processing_job",
         target_id=job.id,
+        was=job.status,
     )
-    session.commit()
+    send_after_commit(session, PROCESS_JOB, job_id=job_id)
     return JobView.of(fresh(session, ProcessingJob, job_id))
 
 
-def _stale_heartbeat(now: datetime, stale_after_s: float):
-    cutoff = now - timedelta(seconds=stale_after_s)
-    return or_(col(ProcessingJob.heartbeat_at).is_(None), col(ProcessingJob.heartbeat_at) < cutoff)
+def delete_job(*, session: Session, actor: UserView, job_id: int) -> None:
+    """Delete one of the actor's jobs that no worker is on, with its clips and files.
+
+    Refused while the job is queued or running live (cancel it first), and while
+    one of its clips is submitted or published. Files go after the commit.
+    """
+    job = _own_job(session, actor, job_id)
+    now = utcnow()
+    if job.status == JobStatus.QUEUED or (
+        job.status == JobStatus.RUNNING and not is_stuck(job, now)
+    ):
+        raise InvalidInput("This job is still running. Cancel it first, then delete it.")
+    clips = session.exec(select(Clip).where(Clip.job_id == job.id)).all()
+    reason = clip_in_use_reason(session, [clip.id for clip in clips])
+    if reason:
+        raise InvalidInput(f"A clip of this job was {reason}, so the job cannot be deleted.")
+    session.exec(delete(Clip).where(col(Clip.job_id) == job.id))
+    deleted = session.exec(
+        delete(ProcessingJob)
+        .where(col(ProcessingJob.id) == job.id, ~has_live_worker(now))
+        .execution_options(synchronize_session=False)
+    )
+    if deleted.rowcount != 1:
+        raise InvalidInput("This job was just started again; cancel it first, then delete it.")
+    record_audit(
+        session=session,
+        action="job.deleted",
+        actor_id=actor.id,
+        target_type="processing_job",
+        target_id=job.id,
+        status=job.status,
+        clips=len(clips),
+    )
+    delete_stored_after_commit(
+        session,
+        [key for clip in clips for key in stored_keys_of(clip)]
+        + [job_words_key(job.user_id, job.id)],
+        prefixes=[job_files_prefix(job.user_id, job.id)],
+    )
 
 
 def begin_run(
-    *, session: Session, job_id: int, stale_after_s: float = DEFAULT_STALE_AFTER_S
+    *,
+    session: Session,
+    job_id: int,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    orphaned_before: datetime | None = None,
 ) -> JobView | None:
     """Claim the job for this worker; None when there is nothing to run.
 
     A queued job is claimed, and so is a running one whose worker stopped
-    sending heartbeats. A finished job, a missing one, or one running fresh
-    elsewhere is left alone, which makes a duplicate message a no-op.
+    sending heartbeats, or (with `orphaned_before`, the moment this process
+    started) one whose last heartbeat came from a process that is gone. A
+    finished job, a missing one, or one running fresh elsewhere is left
+    alone, which makes a duplicate message a no-op.
     """
     now = utcnow()
-    running_stale = and_(
-        col(ProcessingJob.status) == JobStatus.RUNNING, _stale_heartbeat(now, stale_after_s)
-    )
+    abandoned = stale_heartbeat(now, stale_after_s)
+    if orphaned_before is not None:
+        abandoned = or_(abandoned, col(ProcessingJob.heartbeat_at) < _now_literal(orphaned_before))
+    running_stale = and_(col(ProcessingJob.status) == JobStatus.RUNNING, abandoned)
     # An abandoned run the user asked to stop ends here rather than running again.
     _conditional_update(
         session,
@@ -277,7 +363,6 @@ def begin_run(
         started_at=func.coalesce(ProcessingJob.started_at, _now_literal(now)),
         heartbeat_at=now,
     )
-    session.commit()
     if not claimed:
         return None
     return JobView.of(fresh(session, ProcessingJob, job_id))
@@ -322,7 +407,6 @@ def record_progress(*, session: Session, job_id: int, stage: str, percent: int) 
             ProcessingJob.id == job_id
         )
     ).first()
-    session.commit()
     if row is None:
         return True
     status, cancel_requested = row
@@ -369,10 +453,8 @@ def finish_job(
     )
     job = fresh(session, ProcessingJob, job_id)
     if job is None:
-        session.rollback()
         raise NotFound("That job was not found.")
     if not took_over:
-        session.rollback()
         return JobView.of(job)
     saved_ranks = set(session.exec(select(Clip.rank).where(Clip.job_id == job_id)).all())
     for record in sorted(clips, key=lambda r: r.rank):
@@ -387,21 +469,32 @@ def finish_job(
     job.heartbeat_at = now
     job.finished_at = job.finished_at or now
     session.add(job)
-    session.commit()
+    session.flush()
     return JobView.of(job)
 
 
-def fail_job(*, session: Session, job_id: int, message: str) -> JobView | None:
-    """End an unfinished job as failed with a message the user can read."""
-    _conditional_update(
+def fail_job(*, session: Session, job_id: int, message: str, detail: str = "") -> JobView | None:
+    """End an unfinished job as failed with a message the user can read.
+
+    `detail` (an ffmpeg error, a path) is for operators: it goes to the audit log only.
+    """
+    if _conditional_update(
         session,
         job_id,
         col(ProcessingJob.status).in_((JobStatus.QUEUED, JobStatus.RUNNING)),
         status=JobStatus.FAILED,
         error=(message or "Failed.")[:_MAX_ERROR_LENGTH],
         finished_at=utcnow(),
-    )
-    session.commit()
+    ):
+        record_audit(
+            session=session,
+            action="job.failed",
+            actor_id=None,
+            target_type="processing_job",
+            target_id=job_id,
+            message=(message or "")[:500],
+            detail=(detail or "")[:_MAX_ERROR_LENGTH],
+        )
     return find_job(session=session, job_id=job_id)
 
 
@@ -414,25 +507,43 @@ def mark_cancelled(*, session: Session, job_id: int) -> JobView | None:
         status=JobStatus.CANCELLED,
         finished_at=utcnow(),
     )
-    session.commit()
     return find_job(session=session, job_id=job_id)
 
 
-def stale_job_ids(*, session: Session, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> list[int]:
-    """Jobs no worker is on: queued ones, and running ones whose heartbeat stopped."""
+def jobs_to_recover(
+    *,
+    session: Session,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    requeue_after_s: float = DEFAULT_REQUEUE_AFTER_S,
+    orphaned_before: datetime | None = None,
+) -> list[int]:
+    """Jobs no worker is on, to be sent again: running ones whose heartbeat stopped (or,
+    with `orphaned_before`, came from a process that is gone), and queued ones whose
+    message may have been lost (not sent for `requeue_after_s`).
+
+    The queued ones are marked as sent now, so a long queue is not flooded with
+    duplicates every minute; a duplicate message is a no-op anyway (`begin_run`).
+    """
     now = utcnow()
-    return list(
-        session.exec(
-            select(ProcessingJob.id)
-            .where(
-                or_(
-                    col(ProcessingJob.status) == JobStatus.QUEUED,
-                    and_(
-                        col(ProcessingJob.status) == JobStatus.RUNNING,
-                        _stale_heartbeat(now, stale_after_s),
-                    ),
-                )
-            )
-            .order_by(col(ProcessingJob.id))
-        ).all()
+    abandoned = stale_heartbeat(now, stale_after_s)
+    if orphaned_before is not None:
+        abandoned = or_(abandoned, col(ProcessingJob.heartbeat_at) < _now_literal(orphaned_before))
+    requeue = and_(
+        col(ProcessingJob.status) == JobStatus.QUEUED,
+        func.coalesce(ProcessingJob.heartbeat_at, ProcessingJob.created_at)
+        <= _now_literal(now - timedelta(seconds=requeue_after_s)),
     )
+    rows = session.exec(
+        select(ProcessingJob.id, ProcessingJob.status)
+        .where(or_(requeue, and_(col(ProcessingJob.status) == JobStatus.RUNNING, abandoned)))
+        .order_by(col(ProcessingJob.id))
+    ).all()
+    queued = [job_id for job_id, status in rows if status == JobStatus.QUEUED]
+    if queued:
+        session.exec(
+            update(ProcessingJob)
+            .where(col(ProcessingJob.id).in_(queued), col(ProcessingJob.status) == JobStatus.QUEUED)
+            .values(heartbeat_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return [job_id for job_id, _status in rows]

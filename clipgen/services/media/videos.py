@@ -1,13 +1,17 @@
-"""Uploaded videos: accepting an upload, listing, downloading and deleting.
+"""Uploaded videos: starting and accepting an upload, listing, downloading, deleting.
 
-The web layer streams an upload to a temporary file and hands it to
-`accept_upload`, which checks it by probing the container (the name only
-has to carry an accepted extension), stores it privately and records it.
-Whatever happens, the temporary file is removed, and a refused or failed
-upload leaves no row and no stored object behind.
+An upload is two steps. `begin_upload` runs before the web layer writes a
+byte: it checks who is uploading, the file name's extension, the number of
+uploads already in flight (`MAX_CONCURRENT_UPLOADS`) and the storage quota
+(`USER_QUOTA_GB`), and records the video as `uploading`. The web layer then
+streams the file to a temporary path, never past `UploadTicket.max_bytes`,
+and hands it to `accept_upload`, which checks it by probing the container,
+stores it privately and marks it ready. A refused or failed upload is removed
+(row and object), and the temporary file is deleted in every case; an upload
+the browser abandoned is swept by the scheduler (`sweep_abandoned_uploads`).
 
-Any signed-in user may upload and generate; videos are served to their
-owner only, through short-lived signed URLs.
+Clippers and clients may upload (a client's video is a campaign's source);
+videos are served to their owner only, through short-lived signed URLs.
 """
 
 from __future__ import annotations
@@ -16,35 +20,39 @@ import logging
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path, PureWindowsPath
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from clipgen.config import get_settings
 from clipgen.models import (
     Campaign,
     Clip,
-    JobStatus,
     ProcessingJob,
+    Role,
+    User,
     Video,
     VideoStatus,
+    utcnow,
 )
 from clipgen.pipeline.errors import PipelineError
 from clipgen.pipeline.probe import probe
 from clipgen.pipeline.types import MediaInfo
+from clipgen.services.access import owned, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
-from clipgen.services.errors import InvalidInput, NotFound, ServiceError
+from clipgen.services.errors import InvalidInput, NotFound, RecordedRefusal, ServiceError
 from clipgen.services.media.clips import (
     clip_in_use_reason,
-    delete_stored,
+    delete_stored_after_commit,
     job_files_prefix,
     job_words_key,
     stored_keys_of,
 )
-from clipgen.services.media.ownership import fresh, owned
+from clipgen.services.media.liveness import has_live_worker
 from clipgen.storage import StorageError, clean_download_name, get_storage
 
 log = logging.getLogger(__name__)
@@ -59,8 +67,35 @@ CONTENT_TYPES = {
 SOURCE_URL_EXPIRY_S = 15 * 60
 MAX_LIST_LIMIT = 100
 MAX_FILENAME_LENGTH = 255
-ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 STORE_FAILED = "Your video could not be saved just now. Try uploading it again in a moment."
+# An upload with no news for this long is abandoned: it no longer counts, and is swept.
+ABANDONED_UPLOAD_AFTER = timedelta(hours=6)
+UPLOAD_ROLES = (Role.CLIPPER, Role.CLIENT)
+
+
+class UploadRefused(RecordedRefusal, InvalidInput):
+    """An upload refused after it began: its row and object were removed, which must stick."""
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """An upload that may start: the video it becomes, and how many bytes it may send."""
+
+    video_id: int
+    max_bytes: int
+    too_big_message: str
+
+
+@dataclass(frozen=True)
+class StorageUsage:
+    """How much of the storage quota the user's uploaded originals take."""
+
+    used_bytes: int
+    quota_bytes: int
+
+    @property
+    def free_bytes(self) -> int:
+        return max(0, self.quota_bytes - self.used_bytes)
 
 
 @dataclass(frozen=True)
@@ -142,104 +177,190 @@ def _probed(temp_path: Path, max_duration_s: float) -> MediaInfo:
         raise InvalidInput(str(error)) from None
 
 
-def _discard_upload(session: Session, video_id: int, storage_key: str) -> None:
-    """Undo a half-done upload: its stored object and its row."""
-    session.rollback()
-    delete_stored([storage_key])
-    session.exec(
-        delete(Video).where(col(Video.id) == video_id, col(Video.status) == VideoStatus.UPLOADING)
+def _used_bytes(session: Session, owner_id: int, *, excluding: int | None = None) -> int:
+    conditions = [Video.owner_id == owner_id, col(Video.status) != VideoStatus.DELETED]
+    if excluding is not None:
+        conditions.append(col(Video.id) != excluding)
+    return int(
+        session.exec(select(func.coalesce(func.sum(Video.size_bytes), 0)).where(*conditions)).one()
     )
-    session.commit()
 
 
-def _store_upload(
-    session: Session,
-    actor: UserView,
-    temp_path: Path,
-    name: str,
-    extension: str,
-    size: int,
-    info: MediaInfo,
-) -> VideoView:
-    width, height = info.display_size
+def _lock_owner(session: Session, owner_id: int) -> None:
+    """Serialise one user's upload bookkeeping (a row lock on PostgreSQL)."""
+    session.exec(select(User.id).where(User.id == owner_id).with_for_update()).first()
+
+
+def storage_usage(*, session: Session, actor: UserView) -> StorageUsage:
+    """How much of the actor's storage quota their uploads take."""
+    require_role(actor, *UPLOAD_ROLES)
+    return StorageUsage(
+        used_bytes=_used_bytes(session, actor.id), quota_bytes=get_settings().user_quota_bytes
+    )
+
+
+def begin_upload(*, session: Session, actor: UserView, original_filename: str) -> UploadTicket:
+    """Record an upload about to stream in, if the actor may start one now.
+
+    Refused (nothing recorded) for a name without an accepted extension, with
+    `MAX_CONCURRENT_UPLOADS` uploads already in flight, or with the quota full.
+    """
+    require_role(actor, *UPLOAD_ROLES)
+    extension = _accepted_extension(original_filename)
+    name = _clean_filename(original_filename, extension)
+    settings = get_settings()
+    _lock_owner(session, actor.id)
+    in_flight = session.exec(
+        select(func.count())
+        .select_from(Video)
+        .where(
+            Video.owner_id == actor.id,
+            col(Video.status) == VideoStatus.UPLOADING,
+            col(Video.created_at) > utcnow() - ABANDONED_UPLOAD_AFTER,
+        )
+    ).one()
+    if in_flight >= settings.max_concurrent_uploads:
+        raise InvalidInput(
+            f"You already have {in_flight} uploads in progress. Wait for one to finish, "
+            "then upload this one."
+        )
+    free = settings.user_quota_bytes - _used_bytes(session, actor.id)
+    if free <= 0:
+        raise InvalidInput(_quota_message(settings.user_quota_bytes))
     video = Video(
         owner_id=actor.id,
         original_filename=name,
         # A placeholder until the row's id names the real key, in the same transaction.
         storage_key=f"pending/{uuid.uuid4().hex}",
-        size_bytes=size,
         content_type=CONTENT_TYPES[extension],
-        duration_s=info.duration,
-        width=width,
-        height=height,
-        fps=info.fps,
         status=VideoStatus.UPLOADING,
     )
     session.add(video)
     session.flush()
     video.storage_key = video_storage_key(actor.id, video.id, extension)
-    session.commit()
-    video_id, storage_key = video.id, video.storage_key
-    try:
-        get_storage().put_file(storage_key, temp_path, content_type=CONTENT_TYPES[extension])
-        # Conditional: the user may have deleted the row while the file was being stored.
-        marked = session.exec(
-            update(Video)
-            .where(col(Video.id) == video_id, col(Video.status) == VideoStatus.UPLOADING)
-            .values(status=VideoStatus.READY)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if marked != 1:
-            raise NotFound("That video was deleted while it uploaded.")
-        record_audit(
-            session=session,
-            action="video.uploaded",
-            actor_id=actor.id,
-            target_type="video",
-            target_id=video_id,
-            size_bytes=size,
-            duration_s=info.duration,
+    session.flush()
+    if free < settings.max_upload_bytes:
+        return UploadTicket(video.id, free, _quota_message(settings.user_quota_bytes, free))
+    return UploadTicket(
+        video.id,
+        settings.max_upload_bytes,
+        f"That file is larger than the {settings.max_upload_mb:,} MB limit.",
+    )
+
+
+def _quota_message(quota_bytes: int, free_bytes: int = 0) -> str:
+    quota = (
+        f"{quota_bytes / 1024**3:,.0f} GB" if quota_bytes >= 1024**3 else _megabytes(quota_bytes)
+    )
+    if free_bytes <= 0:
+        return (
+            f"Your {quota} of video storage is full. Delete videos you no longer need, "
+            "then upload again."
         )
-        session.commit()
-    except (StorageError, OSError):
-        log.exception("Storing upload %s failed", storage_key)
-        _discard_upload(session, video_id, storage_key)
-        raise ServiceError(STORE_FAILED) from None
-    except BaseException:
-        _discard_upload(session, video_id, storage_key)
-        raise
-    return VideoView.of(fresh(session, Video, video_id))
+    return (
+        f"That file does not fit in what is left of your {quota} of video storage "
+        f"({_megabytes(free_bytes)} free). Delete videos you no longer need, then try again."
+    )
+
+
+def _remove_upload(session: Session, video: Video) -> None:
+    """Forget an upload that will not become a video: its row now, its object after commit."""
+    session.exec(
+        delete(Video).where(col(Video.id) == video.id, col(Video.status) == VideoStatus.UPLOADING)
+    )
+    delete_stored_after_commit(session, [video.storage_key])
 
 
 def accept_upload(
     *,
     session: Session,
     actor: UserView,
+    video_id: int,
     temp_path: Path,
-    original_filename: str,
-    max_bytes: int,
-    max_duration_s: float,
+    max_duration_s: float | None = None,
 ) -> VideoView:
-    """Check a video the caller streamed to `temp_path`, store it privately, record it.
+    """Check the file streamed to `temp_path` for an upload `begin_upload` started, store it
+    privately and mark the video ready.
 
-    Refuses (InvalidInput, saying why) a file over `max_bytes`, a name without
-    an accepted extension, and anything the probe cannot use (not a video,
-    no sound, truncated, longer than `max_duration_s`). `temp_path` is
-    removed in every case.
+    Refuses (`UploadRefused`, saying why; the upload's row and object are removed) a
+    file over the size limit or the quota, and anything the probe cannot use (not a
+    video, no sound, truncated, longer than `max_duration_s`, by default
+    `MAX_VIDEO_MINUTES`). `temp_path` is removed in every case.
     """
     temp_path = Path(temp_path)
     try:
-        extension = _accepted_extension(original_filename)
-        name = _clean_filename(original_filename, extension)
-        size = _upload_size(temp_path, max_bytes)
-        info = _probed(temp_path, max_duration_s)
-        return _store_upload(session, actor, temp_path, name, extension, size, info)
+        require_role(actor, *UPLOAD_ROLES)
+        video = _own_video(session, actor, video_id)
+        if video.status != VideoStatus.UPLOADING:
+            raise NotFound("That upload was not found; upload the video again.")
+        settings = get_settings()
+        if max_duration_s is None:
+            max_duration_s = settings.max_video_minutes * 60
+        try:
+            _lock_owner(session, actor.id)
+            size = _upload_size(temp_path, settings.max_upload_bytes)
+            free = settings.user_quota_bytes - _used_bytes(session, actor.id, excluding=video.id)
+            if size > free:
+                raise InvalidInput(_quota_message(settings.user_quota_bytes, free))
+            info = _probed(temp_path, max_duration_s)
+            _store(video, temp_path)
+        except ServiceError as error:
+            _remove_upload(session, video)
+            raise UploadRefused(str(error)) from None
+        width, height = info.display_size
+        video.size_bytes = size
+        video.duration_s = info.duration
+        video.width, video.height, video.fps = width, height, info.fps
+        video.status = VideoStatus.READY
+        session.add(video)
+        record_audit(
+            session=session,
+            action="video.uploaded",
+            actor_id=actor.id,
+            target_type="video",
+            target_id=video.id,
+            size_bytes=size,
+            duration_s=info.duration,
+        )
+        session.flush()
+        return VideoView.of(video)
     finally:
         with suppress(OSError):
             temp_path.unlink(missing_ok=True)
 
 
+def _store(video: Video, temp_path: Path) -> None:
+    try:
+        get_storage().put_file(video.storage_key, temp_path, content_type=video.content_type)
+    except (StorageError, OSError):
+        log.exception("Storing upload %s failed", video.storage_key)
+        raise ServiceError(STORE_FAILED) from None
+
+
+def abandon_upload(*, session: Session, actor: UserView, video_id: int) -> None:
+    """Forget an upload the browser stopped (cancelled, too big, connection lost)."""
+    require_role(actor, *UPLOAD_ROLES)
+    video = owned(session, Video, video_id, actor, noun="upload")
+    if video.status == VideoStatus.UPLOADING:
+        _remove_upload(session, video)
+
+
+def sweep_abandoned_uploads(*, session: Session) -> int:
+    """Remove uploads nothing was heard of for `ABANDONED_UPLOAD_AFTER` (a closed tab, a
+    crash); the scheduler runs this."""
+    stale = session.exec(
+        select(Video).where(
+            col(Video.status) == VideoStatus.UPLOADING,
+            col(Video.created_at) < utcnow() - ABANDONED_UPLOAD_AFTER,
+        )
+    ).all()
+    for video in stale:
+        _remove_upload(session, video)
+    return len(stale)
+
+
 def _own_video(session: Session, actor: UserView, video_id: int) -> Video:
+    require_role(actor, *UPLOAD_ROLES)
     video = owned(session, Video, video_id, actor, noun="video")
     if video.status == VideoStatus.DELETED:
         raise NotFound("That video was not found.")
@@ -262,11 +383,15 @@ def get_video(*, session: Session, actor: UserView, video_id: int) -> VideoView:
 
 
 def list_videos(*, session: Session, actor: UserView, limit: int = 20) -> list[VideoView]:
-    """The actor's videos, newest first."""
+    """The actor's uploaded videos (not those still uploading), newest first."""
+    require_role(actor, *UPLOAD_ROLES)
     limit = max(1, min(MAX_LIST_LIMIT, int(limit)))
     videos = session.exec(
         select(Video)
-        .where(Video.owner_id == actor.id, col(Video.status) != VideoStatus.DELETED)
+        .where(
+            Video.owner_id == actor.id,
+            col(Video.status).not_in((VideoStatus.DELETED, VideoStatus.UPLOADING)),
+        )
         .order_by(col(Video.created_at).desc(), col(Video.id).desc())
         .limit(limit)
         .execution_options(populate_existing=True)
@@ -287,8 +412,9 @@ def source_download_url(*, session: Session, actor: UserView, video_id: int) -> 
 def delete_video(*, session: Session, actor: UserView, video_id: int) -> None:
     """Delete one of the actor's videos with its jobs, their clips, and every stored file.
 
-    Refused while one of its jobs is queued or running (cancel it or let it
-    finish first: a worker would otherwise write files for a deleted video),
+    Refused while one of its jobs is queued or running with a live worker (cancel
+    it or let it finish first: a worker would otherwise write files for a deleted
+    video; a stuck job does not hold it),
     while it is a campaign's source, and while one of its clips is submitted
     or published. Rows go first; files are deleted after the commit, so a
     storage hiccup can leave an orphaned file but never a row without its file.
@@ -299,7 +425,12 @@ def delete_video(*, session: Session, actor: UserView, video_id: int) -> None:
             ProcessingJob.video_id == video.id
         )
     ).all()
-    if any(status in ACTIVE_JOB_STATUSES for _id, _user, status in job_rows):
+    live = session.exec(
+        select(ProcessingJob.id).where(
+            ProcessingJob.video_id == video.id, has_live_worker(utcnow())
+        )
+    ).first()
+    if live is not None:
         raise InvalidInput(
             "Clips are still being made from this video. Cancel the job or wait for it "
             "to finish, then delete the video."
@@ -329,15 +460,8 @@ def delete_video(*, session: Session, actor: UserView, video_id: int) -> None:
             jobs=len(job_rows),
             clips=len(clips),
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
-        # A job or campaign took up the video meanwhile.
-        session.rollback()
+        # A job or campaign took up the video meanwhile (the unit of work rolls back).
         raise InvalidInput("This video was just put to use; try deleting it again.") from None
-    delete_stored([source_key, *clip_keys, *words_keys])
-    storage = get_storage()
-    for prefix in prefixes:
-        try:
-            storage.delete_prefix(prefix)
-        except Exception:
-            log.warning("Could not delete stored files under %s", prefix, exc_info=True)
+    delete_stored_after_commit(session, [source_key, *clip_keys, *words_keys], prefixes=prefixes)
