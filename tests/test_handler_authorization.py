@@ -6,29 +6,34 @@ with the session cookie of a different, signed-in user.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 import clipgen.clipgen  # noqa: F401  (registers every state)
+from clipgen.config import get_settings
 from clipgen.models import Clip, JobStatus, ProcessingJob, Video, VideoStatus
 from clipgen.services.auth import service as auth
+from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.state.clips import MyClipsState
-from clipgen.state.generate import GenerateState
+from clipgen.state.generate import GenerateState, stream_upload
 from clipgen.state.job import JobState
 
 PASSWORD = "a sturdy passphrase"
 
 
-def _user(session: Session, email: str) -> tuple[auth.UserView, str]:
+def _user(session: Session, email: str, role: str = "clipper") -> tuple[auth.UserView, str]:
     user = auth.register(
         session=session,
         email=email,
         display_name=email.split("@")[0],
         password=PASSWORD,
-        role="clipper",
+        role=role,
     )
     token, _ = auth.sign_in(session=session, email=email, password=PASSWORD)
+    session.commit()
     return user, token
 
 
@@ -128,3 +133,121 @@ def test_a_handler_without_a_live_session_changes_nothing(session: Session, owne
     JobState.cancel.fn(state)
     assert state.action_error == "Please sign in to continue."
     assert _job(session, owned["running"]).cancel_requested is False
+
+
+def test_another_users_job_cannot_be_deleted_even_when_it_is_stuck(
+    session: Session, owned
+) -> None:
+    state = _state(JobState, owned["token"])
+    state.current_job_id = owned["failed"]
+    JobState.delete_job.fn(state)
+    assert "not found" in state.action_error
+    assert _job(session, owned["failed"]) is not None
+
+
+def test_another_users_video_cannot_be_deleted_or_picked(session: Session, owned) -> None:
+    state = _state(GenerateState, owned["token"])
+    GenerateState.delete_video.fn(state, owned["video"])
+    assert "not found" in state.videos_error
+    GenerateState.use_video.fn(state, owned["video"])  # not in this user's list: ignored
+    assert state.video_id == 0
+    session.expire_all()
+    assert session.get(Video, owned["video"]).status == VideoStatus.READY
+
+
+# --- roles -------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_token(session: Session) -> str:
+    _client, token = _user(session, "brand@example.com", role="client")
+    return token
+
+
+def test_a_client_calling_the_clipper_handlers_is_refused_in_words(
+    session: Session, owned, client_token: str
+) -> None:
+    """Generation is for clippers (the navigation says so, and so do the services)."""
+    client = auth.current_user(session=session, token=client_token)
+    video = Video(
+        owner_id=client.id,
+        original_filename="brief.mp4",
+        storage_key="users/3/videos/1/original.mp4",
+        duration_s=60.0,
+        status=VideoStatus.READY,
+    )
+    session.add(video)
+    session.commit()
+    generate = _state(GenerateState, client_token)
+    generate.video_id = video.id
+    GenerateState.start.fn(generate)
+    assert generate.start_error == "Making clips is part of a clipper account."
+    job = _state(JobState, client_token)
+    job.current_job_id = owned["failed"]
+    JobState.retry.fn(job)
+    assert job.action_error == "Making clips is part of a clipper account."
+    library = _state(MyClipsState, client_token)
+    MyClipsState.delete.fn(library, owned["clip"])
+    assert library.error == "Making clips is part of a clipper account."
+    assert session.exec(select(func.count()).select_from(ProcessingJob)).one() == 2
+    assert session.exec(select(func.count()).select_from(Clip)).one() == 1
+
+
+# --- uploads -----------------------------------------------------------------
+
+
+class _Chunk:
+    def __init__(self, filename: str, offset: int, data: bytes) -> None:
+        self.filename, self.offset, self.data = filename, offset, data
+
+
+async def _chunks(*chunks: _Chunk):
+    for chunk in chunks:
+        yield chunk
+
+
+def _uploads_left(data_dir) -> list[str]:
+    folder = data_dir / "uploads"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_an_anonymous_upload_is_refused_before_a_byte_is_written(
+    session: Session, isolated_settings
+) -> None:
+    chunks = _chunks(_Chunk("talk.mp4", 0, b"x" * 1000))
+    with pytest.raises(NotAuthenticated):
+        asyncio.run(stream_upload("forged-token", chunks))
+    assert _uploads_left(isolated_settings) == []
+    assert session.exec(select(func.count()).select_from(Video)).one() == 0
+
+
+def test_an_upload_past_its_allowance_stops_and_leaves_nothing(
+    session: Session, owned, isolated_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_MB", "1")
+    get_settings.cache_clear()
+    mb = 1024 * 1024
+    chunks = _chunks(_Chunk("big.mp4", 0, b"x" * mb), _Chunk("big.mp4", mb, b"x" * 10))
+    with pytest.raises(ServiceError, match="larger than the 1 MB limit"):
+        asyncio.run(stream_upload(owned["token"], chunks))
+    assert _uploads_left(isolated_settings) == []
+    videos = session.exec(select(Video.original_filename)).all()
+    assert videos == ["talk.mp4"]  # only the owner's earlier upload
+
+
+def test_a_third_upload_at_once_is_refused_before_a_byte_is_written(
+    session: Session, owned, isolated_settings
+) -> None:
+    from clipgen.services.media import videos
+
+    owner = session.exec(select(Video.owner_id)).first()
+    owner_view = auth.UserView(
+        id=owner, email="owner@example.com", display_name="owner", roles=("clipper",), tier=""
+    )
+    for name in ("a.mp4", "b.mp4"):
+        videos.begin_upload(session=session, actor=owner_view, original_filename=name)
+    owner_token = auth.sign_in(session=session, email="owner@example.com", password=PASSWORD)[0]
+    session.commit()
+    with pytest.raises(ServiceError, match="2 uploads in progress"):
+        asyncio.run(stream_upload(owner_token, _chunks(_Chunk("c.mp4", 0, b"x" * 10))))
+    assert _uploads_left(isolated_settings) == []

@@ -29,9 +29,10 @@ from clipgen.models import JobStatus, ProcessingJob, Video
 from clipgen.services.auth import service as auth
 from tests.jobs.conftest import broker_url  # noqa: F401  (a private Redis database)
 from workers import maintenance
+from workers.clips import recover_stale_renders
 from workers.embedded import in_process_worker, start_in_process_worker
 from workers.generation import recover_stale_jobs
-from workers.maintenance import purge_expired_sessions, sweep_work_files
+from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
 from workers.scheduler import (
     SCHEDULE,
     build_scheduler,
@@ -66,10 +67,18 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (recover_stale_jobs, "every 1m"),
         (purge_expired_sessions, "5 * * * *"),
         (sweep_work_files, "35 * * * *"),
+        (recover_stale_renders, "every 5m"),
+        (sweep_abandoned_uploads, "20 * * * *"),
     ]
     scheduler = build_scheduler(BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"recover_stale_jobs", "purge_expired_sessions", "sweep_work_files"}
+    assert set(jobs) == {
+        "recover_stale_jobs",
+        "purge_expired_sessions",
+        "sweep_work_files",
+        "recover_stale_renders",
+        "sweep_abandoned_uploads",
+    }
 
     recover = jobs["recover_stale_jobs"]
     assert isinstance(recover.trigger, IntervalTrigger)

@@ -20,6 +20,7 @@ from clipgen.config import get_settings
 from clipgen.db import session_scope
 from clipgen.services import maintenance
 from clipgen.services.auth import service as auth
+from clipgen.services.media import videos
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +64,14 @@ def sweep_work_files() -> dict[str, int]:
     return removed
 
 
-# Extension point: sweep stale "uploading" video rows (videos whose upload never
-# finished). Its service function belongs in clipgen.services.media.videos; its
-# actor goes here, beside `sweep_work_files`, e.g.
-#
-#     @dramatiq.actor(queue_name="maintenance", max_retries=0)
-#     def sweep_stale_uploading_videos() -> None:
-#         with session_scope() as session:
-#             videos.<the new service function>(session=session)
-#
-# and one line in `workers.scheduler.SCHEDULE` sends it.
+@dramatiq.actor(queue_name="maintenance", max_retries=0)
+def sweep_abandoned_uploads() -> int:
+    """Remove uploads that never finished (a closed tab, a crashed app): rows and objects."""
+    with session_scope() as session:
+        removed = videos.sweep_abandoned_uploads(session=session)
+    if removed:
+        log.info("Swept %d abandoned upload(s).", removed)
+    return removed
 
 
 def _latest_change(path: Path) -> float:

@@ -37,8 +37,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import workers
 from clipgen.config import get_settings
+from workers.clips import recover_stale_renders
 from workers.generation import recover_stale_jobs
-from workers.maintenance import purge_expired_sessions, sweep_work_files
+from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
 
 log = logging.getLogger("workers.scheduler")
 
@@ -63,7 +64,10 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(purge_expired_sessions, "5 * * * *"),
     # Abandoned upload parts, work folders of finished jobs, stale re-render folders.
     Scheduled(sweep_work_files, "35 * * * *"),
-    # Scheduled(sweep_stale_uploading_videos, "every 15m"),  see workers/maintenance.py
+    # Re-send re-renders of trimmed clips no worker is on (the trim waits on the clip row).
+    Scheduled(recover_stale_renders, "every 5m"),
+    # Uploads that never finished: their rows and stored objects.
+    Scheduled(sweep_abandoned_uploads, "20 * * * *"),
 )
 
 # A message older than its line's period is dropped by the worker (Dramatiq's AgeLimit),

@@ -7,15 +7,24 @@ from pathlib import Path
 
 import numpy as np
 
+from clipgen.config import get_settings
 from clipgen.pipeline.errors import InvalidVideo
-from clipgen.pipeline.ffmpeg import run_ffmpeg
+from clipgen.pipeline.ffmpeg import run_ffmpeg, timeout_for
 
 SAMPLE_RATE = 16_000
 
 
-def extract_audio(source: str | Path, wav_path: str | Path) -> Path:
-    """Write the source's first audio track as 16 kHz mono 16-bit WAV."""
+def extract_audio(
+    source: str | Path, wav_path: str | Path, *, duration: float | None = None
+) -> Path:
+    """Write the source's first audio track as 16 kHz mono 16-bit WAV.
+
+    `duration` (seconds, from the probe) sets ffmpeg's time limit; without it the limit
+    is that of the longest video the pipeline accepts.
+    """
     wav = Path(wav_path)
+    if duration is None:
+        duration = get_settings().max_video_minutes * 60.0
     partial = wav.with_suffix(".part.wav")
     run_ffmpeg(
         [
@@ -32,7 +41,8 @@ def extract_audio(source: str | Path, wav_path: str | Path) -> Path:
             "pcm_s16le",
             str(partial),
         ],
-        what="extract the audio",
+        what="read the sound of the video",
+        timeout=timeout_for("audio", duration),
     )
     partial.replace(wav)
     return wav

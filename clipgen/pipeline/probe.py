@@ -43,16 +43,17 @@ def probe(path: str | Path, *, max_duration_s: float | None = None) -> MediaInfo
     """Read duration, streams, frame rate, size and rotation; refuse unusable files."""
     file = Path(path)
     if not file.is_file():
-        raise InvalidVideo(f"There is no file at {file}.")
+        raise InvalidVideo("The video file could not be found.", detail=f"no file at {file}")
     size = file.stat().st_size
     if size == 0:
         raise InvalidVideo("The file is empty (0 bytes).")
     try:
         container = av.open(str(file), metadata_errors="ignore")
-    except (av.FFmpegError, UnicodeDecodeError):
+    except (av.FFmpegError, UnicodeDecodeError) as error:
         raise InvalidVideo(
             "This file is not a video ClipGen can read. Upload an MP4, MOV, MKV or WebM file; "
-            "if it is one, it may be truncated or damaged."
+            "if it is one, it may be truncated or damaged.",
+            detail=f"{type(error).__name__}: {error}",
         ) from None
     with container:
         formats = set(container.format.name.split(","))

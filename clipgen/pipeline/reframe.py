@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import statistics
 import subprocess
@@ -14,8 +15,18 @@ import cv2
 import numpy as np
 
 from clipgen.pipeline.errors import PipelineError
-from clipgen.pipeline.ffmpeg import ffmpeg_binary
+from clipgen.pipeline.ffmpeg import (
+    Watchdog,
+    ffmpeg_binary,
+    kill_process_group,
+    output_tail,
+    start_ffmpeg,
+    timed_out,
+    timeout_for,
+)
 from clipgen.pipeline.types import ASPECT_SIZES, MediaInfo
+
+log = logging.getLogger(__name__)
 
 CropMode = Literal["fit", "track", "center", "blur"]
 Box = tuple[float, float, float, float]  # x, y, w, h in source pixels
@@ -225,36 +236,49 @@ def _sample_faces(
     min_face = max(24, round(min(small_w, small_h) * 0.05))
     times: list[float] = []
     detections: list[list[Box]] = []
+    what = "find the faces to follow in the video"
+    timeout = timeout_for("faces", length, seek_seconds=start)
     # stderr goes to a file: a pipe nobody drains could fill up and stall ffmpeg.
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log
-        )
+    with tempfile.TemporaryFile() as stderr:
+        process = start_ffmpeg(command, what=what, stdout=subprocess.PIPE, stderr=stderr)
         try:
-            # Detect while ffmpeg keeps decoding: the two overlap on two cores.
-            while True:
-                chunk = process.stdout.read(frame_size)
-                if len(chunk) < frame_size:
-                    break
-                frame = np.frombuffer(chunk, np.uint8).reshape(small_h, small_w)
-                found = cascade.detectMultiScale(
-                    frame, scaleFactor=1.15, minNeighbors=4, minSize=(min_face, min_face)
-                )
-                times.append(len(times) / SAMPLE_FPS)
-                detections.append(
-                    [(x * back_x, y * back_y, w * back_x, h * back_y) for x, y, w, h in found]
-                )
-            code = process.wait()
+            # The reads below block: the watchdog kills a hung ffmpeg, which ends them.
+            with Watchdog(process, timeout) as watchdog:
+                # Detect while ffmpeg keeps decoding: the two overlap on two cores.
+                while True:
+                    chunk = process.stdout.read(frame_size)
+                    if len(chunk) < frame_size:
+                        break
+                    frame = np.frombuffer(chunk, np.uint8).reshape(small_h, small_w)
+                    found = cascade.detectMultiScale(
+                        frame, scaleFactor=1.15, minNeighbors=4, minSize=(min_face, min_face)
+                    )
+                    times.append(len(times) / SAMPLE_FPS)
+                    detections.append(
+                        [(x * back_x, y * back_y, w * back_x, h * back_y) for x, y, w, h in found]
+                    )
+                code = process.wait()
         finally:
-            if process.poll() is None:
-                process.kill()
+            if process.returncode is None:
+                kill_process_group(process)
                 process.wait()
             process.stdout.close()
-        log.seek(0)
-        errors = log.read().decode(errors="replace").strip()
+        stderr.seek(0)
+        output = stderr.read()
+    if code != 0 and watchdog.expired.is_set():
+        raise timed_out(what, timeout, command, output)
     if code != 0 or not times:
-        detail = " ".join(errors.splitlines()[-3:]) or "no frames could be decoded"
-        raise PipelineError(f"Could not read the video to find faces: {detail}")
+        detail = (
+            f"ffmpeg exited with status {code} after {len(times)} frames "
+            f"(input: {source}, {start:.3f}s + {length:.3f}s): "
+            f"{output_tail(output, empty='no frames could be decoded')}"
+        )
+        log.warning("Could not %s: %s", what, detail)
+        raise PipelineError(
+            "Could not read the video to find faces in it. The video may be damaged or in "
+            "a format ClipGen cannot process; try again, or try another file.",
+            detail=detail,
+        )
     return times, detections
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from clipgen.config import PROJECT_ROOT
 from clipgen.pipeline.captions import clip_words, write_ass, write_srt, write_vtt
 from clipgen.pipeline.errors import PipelineError
-from clipgen.pipeline.ffmpeg import run_ffmpeg
+from clipgen.pipeline.ffmpeg import run_ffmpeg, timeout_for
 from clipgen.pipeline.reframe import crop_filter, plan_crop
 from clipgen.pipeline.types import (
     ASPECT_SIZES,
@@ -20,6 +21,8 @@ from clipgen.pipeline.types import (
     RenderedClip,
     Word,
 )
+
+log = logging.getLogger(__name__)
 
 FONTS_DIR = PROJECT_ROOT / "assets" / "fonts"
 # Render time is what users wait for, and the platforms re-encode uploads anyway: the
@@ -80,13 +83,25 @@ def render_clip(
             run_ffmpeg(
                 _arguments(source, start, end - start, graph, info.has_audio, partial, thumbnail),
                 what=f"render clip {rank}",
+                timeout=timeout_for("render", end - start, seek_seconds=start),
             )
         if not thumbnail.is_file() or not partial.is_file() or partial.stat().st_size == 0:
-            raise PipelineError(f"Could not render clip {rank}: ffmpeg wrote no video.")
+            detail = f"ffmpeg succeeded but wrote no video or thumbnail in {out_dir}"
+            log.warning("Could not render clip %s: %s", rank, detail)
+            raise PipelineError(
+                f"Could not render clip {rank}. The video may be damaged or in a format "
+                "ClipGen cannot process; try again, or try another file.",
+                detail=detail,
+            )
         partial.replace(video)
     except OSError as error:
         _remove(made)
-        raise PipelineError(f"Could not write clip {rank}: {error.strerror or error}") from error
+        detail = f"{type(error).__name__}: {error}"
+        log.warning("Could not save clip %s: %s", rank, detail)
+        raise PipelineError(
+            f"Could not save clip {rank}: the server could not write its files. Try again later.",
+            detail=detail,
+        ) from error
     except BaseException:
         _remove(made)
         raise

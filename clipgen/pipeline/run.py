@@ -23,6 +23,16 @@ from clipgen.config import PROJECT_ROOT
 from clipgen.pipeline.audio import SAMPLE_RATE, extract_audio, load_audio
 from clipgen.pipeline.candidates import find_candidates
 from clipgen.pipeline.errors import Cancelled, InvalidVideo, PipelineError
+from clipgen.pipeline.options import (
+    ASPECTS,
+    CAPTION_STYLES,
+    MAX_CLIP_SECONDS,
+    MAX_CLIPS,
+    MAX_PROMPT_LENGTH,
+    MIN_CLIP_SECONDS,
+    MIN_CLIPS,
+    MIN_LENGTH_SPREAD_S,
+)
 from clipgen.pipeline.probe import probe
 from clipgen.pipeline.ranking.base import Ranker
 from clipgen.pipeline.ranking.heuristic import HeuristicRanker
@@ -30,7 +40,6 @@ from clipgen.pipeline.signals import compute_signals
 from clipgen.pipeline.signals.scenes import detect_scene_cuts
 from clipgen.pipeline.transcribe import transcribe
 from clipgen.pipeline.types import (
-    ASPECT_SIZES,
     Candidate,
     GenerateOptions,
     MediaInfo,
@@ -45,7 +54,6 @@ from clipgen.pipeline.types import (
 )
 
 FONTS_DIR = PROJECT_ROOT / "assets" / "fonts"
-MAX_CLIPS = 20
 # Share of the whole run each stage takes, for one overall percentage.
 STAGE_WEIGHTS = {
     "probe": 1,
@@ -72,22 +80,28 @@ def overall_percent(stage: str, stage_percent: float) -> int:
 
 def check_options(options: GenerateOptions) -> None:
     """Refuse options that cannot make clips, saying which and why."""
-    if not 1 <= options.clips <= MAX_CLIPS:
-        raise PipelineError(f"Ask for between 1 and {MAX_CLIPS} clips.")
-    if options.min_seconds < 5:
-        raise PipelineError("Clips must be at least 5 seconds long.")
-    if options.max_seconds > 180:
-        raise PipelineError("Clips can be at most 180 seconds long.")
-    if options.max_seconds - options.min_seconds < 5:
+    if not MIN_CLIPS <= options.clips <= MAX_CLIPS:
+        raise PipelineError(f"Ask for between {MIN_CLIPS} and {MAX_CLIPS} clips.")
+    if options.min_seconds < MIN_CLIP_SECONDS:
+        raise PipelineError(f"Clips must be at least {MIN_CLIP_SECONDS:.0f} seconds long.")
+    if options.max_seconds > MAX_CLIP_SECONDS:
+        raise PipelineError(f"Clips can be at most {MAX_CLIP_SECONDS:.0f} seconds long.")
+    if options.max_seconds - options.min_seconds < MIN_LENGTH_SPREAD_S:
         raise PipelineError(
-            "Leave at least 5 seconds between the shortest and the longest clip length."
+            f"Leave at least {MIN_LENGTH_SPREAD_S:.0f} seconds between the shortest and the "
+            "longest clip length."
         )
-    if options.aspect not in ASPECT_SIZES:
-        raise PipelineError("Choose an aspect of 9:16, 1:1 or 16:9.")
-    if options.captions not in ("off", "plain", "animated"):
-        raise PipelineError("Choose captions off, plain or animated.")
-    if len(options.prompt) > 500:
-        raise PipelineError("Keep the prompt to 500 characters.")
+    if options.aspect not in ASPECTS:
+        raise PipelineError(f"Choose an aspect of {_one_of(ASPECTS)}.")
+    if options.captions not in CAPTION_STYLES:
+        raise PipelineError(f"Choose captions {_one_of(CAPTION_STYLES)}.")
+    if len(options.prompt) > MAX_PROMPT_LENGTH:
+        raise PipelineError(f"Keep the prompt to {MAX_PROMPT_LENGTH} characters.")
+
+
+def _one_of(choices: dict[str, str]) -> str:
+    values = list(choices)
+    return ", ".join(values[:-1]) + " or " + values[-1]
 
 
 def _load_transcript(data: dict[str, Any]) -> Transcript:
@@ -221,7 +235,11 @@ def generate_clips(
                 f"clip asked for ({options.min_seconds:.0f} s)."
             )
         wav = work / "audio.wav"
-        stages.run("audio", lambda: {"wav": str(extract_audio(info.path, wav))}, lambda d: d)
+        stages.run(
+            "audio",
+            lambda: {"wav": str(extract_audio(info.path, wav, duration=info.duration))},
+            lambda d: d,
+        )
         audio = None
 
         def audio_samples():

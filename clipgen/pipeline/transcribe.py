@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,8 @@ import numpy as np
 from clipgen.pipeline.audio import SAMPLE_RATE
 from clipgen.pipeline.errors import Cancelled, PipelineError
 from clipgen.pipeline.types import Progress, Segment, Transcript, Word, no_progress
+
+log = logging.getLogger(__name__)
 
 
 def bundled_model_path() -> Path:
@@ -31,9 +34,15 @@ def load_model(name_or_path: str = ""):
             source, device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 2
         )
     except Exception as error:  # the library raises many kinds; all mean "cannot load"
-        raise PipelineError(
-            f"Could not load the speech model {source!r}: {error}. "
+        detail = (
+            f"could not load the speech model {source!r}: {type(error).__name__}: {error}. "
             "Set WHISPER_MODEL to a faster-whisper model name or folder."
+        )
+        log.error("%s", detail)
+        raise PipelineError(
+            "The speech recognition model could not be loaded, so the video cannot be "
+            "transcribed. Try again later; if it keeps happening, tell the site's administrators.",
+            detail=detail,
         ) from error
 
 
@@ -53,8 +62,9 @@ def transcribe(
     wanted = None if language in ("", "auto") else language
     if wanted and not model.model.is_multilingual and wanted != "en":
         raise PipelineError(
-            f"The speech model only understands English; set WHISPER_MODEL to a "
-            f"multilingual model to transcribe {wanted!r}."
+            f"The speech model only understands English, so it cannot transcribe {wanted!r}. "
+            "Choose English or automatic language detection.",
+            detail="set WHISPER_MODEL to a multilingual faster-whisper model for other languages",
         )
     pipeline = BatchedInferencePipeline(model)
     segments_iter, info = pipeline.transcribe(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import suppress
 from pathlib import Path
 
@@ -44,6 +45,51 @@ def video_row(view: videos.VideoView) -> dict:
         "summary": f"{minutes}:{seconds:02d} · {view.width}x{view.height} · "
         f"{_size_text(view.size_bytes)}",
     }
+
+
+async def stream_upload(token: str, chunks: AsyncIterator) -> videos.VideoView:
+    """Write an upload's chunks to a part file and have the video service accept it.
+
+    Who is uploading is checked before anything is written, and the upload is
+    recorded (`begin_upload`: role, extension, uploads in flight, quota) before
+    its first byte is; it may never write more than its ticket allows. Whatever
+    stops it, a refused upload leaves nothing: no part file, no row, no object.
+    """
+    await asyncio.to_thread(run_as, token, videos.storage_usage)
+    temp: Path | None = None
+    ticket: videos.UploadTicket | None = None
+    try:
+        out = None
+        try:
+            async for chunk in chunks:
+                if ticket is None:
+                    ticket = await asyncio.to_thread(
+                        run_as, token, videos.begin_upload, original_filename=chunk.filename
+                    )
+                    temp = _upload_folder() / f"{ticket.video_id}-{uuid.uuid4().hex}.part"
+                    out = temp.open("wb")
+                if chunk.offset + len(chunk.data) > ticket.max_bytes:
+                    raise ServiceError(ticket.too_big_message)
+                out.seek(chunk.offset)
+                out.write(chunk.data)
+        finally:
+            if out is not None:
+                out.close()
+        if ticket is None:
+            raise ServiceError("Choose a video file to upload.")
+        return await asyncio.to_thread(
+            run_as, token, videos.accept_upload, video_id=ticket.video_id, temp_path=temp
+        )
+    except BaseException:
+        if temp is not None:
+            with suppress(OSError):
+                temp.unlink(missing_ok=True)
+        if ticket is not None:
+            with suppress(ServiceError):
+                await asyncio.to_thread(
+                    run_as, token, videos.abandon_upload, video_id=ticket.video_id
+                )
+        raise
 
 
 class GenerateState(SessionState):
@@ -142,72 +188,35 @@ class GenerateState(SessionState):
 
     @rx.event(background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
-        """Stream the upload to disk chunk by chunk, then have the service accept it.
-
-        Who is uploading is checked before the first byte is written, and the
-        upload is recorded (`begin_upload`: role, extension, uploads in flight,
-        quota) before its bytes are; it may never send more than its ticket allows.
-        """
+        """Stream the upload to disk through `stream_upload`, then show the video."""
         async with self:
             token = self.session_token
             self.uploading = True
             self.upload_error = ""
             self.video_id = 0
-        temp: Path | None = None
-        ticket: videos.UploadTicket | None = None
         try:
-            await asyncio.to_thread(run_as, token, videos.storage_usage)
-            out = None
-            try:
-                async for chunk in chunks:
-                    if ticket is None:
-                        ticket = await asyncio.to_thread(
-                            run_as, token, videos.begin_upload, original_filename=chunk.filename
-                        )
-                        temp = _upload_folder() / f"{ticket.video_id}-{uuid.uuid4().hex}.part"
-                        out = temp.open("wb")
-                    if chunk.offset + len(chunk.data) > ticket.max_bytes:
-                        raise ServiceError(ticket.too_big_message)
-                    out.seek(chunk.offset)
-                    out.write(chunk.data)
-            finally:
-                if out is not None:
-                    out.close()
-            if ticket is None:
-                raise ServiceError("Choose a video file to upload.")
-            video = await asyncio.to_thread(
-                run_as, token, videos.accept_upload, video_id=ticket.video_id, temp_path=temp
-            )
-        except BaseException as error:
-            # Whatever stopped it, the upload leaves nothing: no part file, no row, no object.
-            if temp is not None:
-                with suppress(OSError):
-                    temp.unlink(missing_ok=True)
-            if ticket is not None:
-                with suppress(ServiceError):
-                    await asyncio.to_thread(
-                        run_as, token, videos.abandon_upload, video_id=ticket.video_id
-                    )
+            video = await stream_upload(token, chunks)
+        except NotAuthenticated:
             async with self:
                 self.uploading = False
-                if isinstance(error, ServiceError) and not isinstance(error, NotAuthenticated):
-                    self.upload_error = str(error)
-            if isinstance(error, NotAuthenticated):
-                yield rx.redirect(routes.login(routes.GENERATE))
-            elif isinstance(error, ServiceError):
-                yield rx.cancel_upload(UPLOAD_ID)
-            else:
-                raise
+            yield rx.redirect(routes.login(routes.GENERATE))
             return
+        except ServiceError as error:
+            async with self:
+                self.uploading = False
+                self.upload_error = str(error)
+            yield rx.cancel_upload(UPLOAD_ID)
+            return
+        except BaseException:
+            async with self:
+                self.uploading = False
+            raise
         async with self:
             self.uploading = False
             self.upload_percent = 100
             row = video_row(video)
-            self.video_id, self.video_name, self.video_summary = (
-                row["id"],
-                row["name"],
-                row["summary"],
-            )
+            self.video_id, self.video_name = row["id"], row["name"]
+            self.video_summary = row["summary"]
             reloaded = self._load_videos()
         if reloaded:
             yield reloaded

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -69,13 +68,9 @@ def test_a_job_interrupted_by_an_app_stop_resumes_at_the_next_start(
         )
         upload = tmp_path / "upload.part"
         upload.write_bytes(talk.read_bytes())
+        ticket = videos.begin_upload(session=session, actor=user, original_filename="talk.mp4")
         video = videos.accept_upload(
-            session=session,
-            actor=user,
-            temp_path=upload,
-            original_filename="talk.mp4",
-            max_bytes=10**9,
-            max_duration_s=3600,
+            session=session, actor=user, video_id=ticket.video_id, temp_path=upload
         )
         job = jobs.start_generation(
             session=session,
@@ -83,13 +78,12 @@ def test_a_job_interrupted_by_an_app_stop_resumes_at_the_next_start(
             video_id=video.id,
             options=GenerateOptions(clips=1, min_seconds=5, max_seconds=12),
         )
-        # The app stopped while this job was running: its heartbeat went quiet.
+        # The app stopped a moment ago while this job was running: its last heartbeat is
+        # fresh, far inside the stale window, yet no process runs it any more.
         session.exec(
             update(ProcessingJob)
             .where(ProcessingJob.id == job.id)
-            .values(
-                status=JobStatus.RUNNING, attempts=1, heartbeat_at=utcnow() - timedelta(minutes=10)
-            )
+            .values(status=JobStatus.RUNNING, attempts=1, heartbeat_at=utcnow())
         )
         session.commit()
 

@@ -80,7 +80,7 @@ def setup(database_url: str, broker_url: str, isolated_settings: Path, tmp_path:
             email="ada@example.com",
             display_name="Ada",
             password="a sturdy passphrase",
-            role="client",
+            role="clipper",
         )
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -236,7 +236,7 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
 
         def abandoned() -> bool:
             with session_scope() as session:
-                return job_id in jobs.stale_job_ids(session=session, stale_after_s=2)
+                return job_id in jobs.jobs_to_recover(session=session, stale_after_s=2)
 
         _wait_for(setup, abandoned, "the job to count as abandoned")
         sent = run_in_app_process(

@@ -90,13 +90,10 @@ def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
     upload = tmp_path / "upload.part"
     shutil.copy(talk_video, upload)
     with session_scope() as session:
+        ticket = videos.begin_upload(session=session, actor=owner, original_filename="talk.mp4")
+    with session_scope() as session:
         video = videos.accept_upload(
-            session=session,
-            actor=owner,
-            temp_path=upload,
-            original_filename="talk.mp4",
-            max_bytes=100 * 1024 * 1024,
-            max_duration_s=600,
+            session=session, actor=owner, video_id=ticket.video_id, temp_path=upload
         )
         job = jobs.start_generation(
             session=session, actor=owner, video_id=video.id, options=OPTIONS
@@ -131,19 +128,21 @@ def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
         asked_start = round((first.start + first.end) / 2, 3)
         asked_end = round((last.start + last.end) / 2, 3)
         with session_scope() as session:
-            request = clips.request_trim(
+            requested = clips.request_trim(
                 session=session,
                 actor=owner,
                 clip_id=before.id,
                 start_s=asked_start,
                 end_s=asked_end,
             )
-        assert (request.start_s, request.end_s) == (round(first.start, 3), round(last.end, 3))
-        assert request.clip.status == ClipStatus.RENDERING
-        message = json.dumps(request.actor_kwargs)
+        assert requested.status == ClipStatus.RENDERING
+        pending = _clip_row(before.id)
+        snapped = (round(first.start, 3), round(last.end, 3))
+        assert (pending.pending_start_s, pending.pending_end_s) == snapped
+        # The message carries ids only: the trim itself waits on the clip row.
         send = (
             "from workers.clips import rerender_clip\n"
-            f"rerender_clip.send(**json.loads({message!r}))"
+            f"rerender_clip.send(clip_id={before.id}, version=2)"
         )
         run_in_app_process(env, send)
 
@@ -161,7 +160,8 @@ def test_a_trimmed_clip_is_rerendered_to_whole_words_under_new_keys(
             "the duplicate message to be dropped",
         )
 
-    assert (after.start_s, after.end_s) == (request.start_s, request.end_s)
+    assert (after.start_s, after.end_s) == snapped
+    assert (after.pending_start_s, after.pending_end_s, after.pending_words) == (None, None, None)
     assert after.transcript == clips.trim_transcript(words, after.start_s, after.end_s)
     assert after.transcript.split()[0] == first.text.strip()
     new_keys = [after.video_key, after.srt_key, after.vtt_key, after.thumbnail_key]

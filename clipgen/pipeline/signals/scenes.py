@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
-from clipgen.pipeline.ffmpeg import ffmpeg_binary
+from clipgen.pipeline.ffmpeg import run_ffmpeg, timeout_for
 
 _SCENE_TIME = re.compile(r"lavfi\.scd\.time:\s*([0-9.]+)")
 
@@ -13,31 +12,35 @@ _SCENE_TIME = re.compile(r"lavfi\.scd\.time:\s*([0-9.]+)")
 def detect_scene_cuts(
     source: str, ranges: list[tuple[float, float]], *, threshold: float = 12.0
 ) -> list[float]:
-    """Times (in the source) of picture cuts inside the given ranges, at low resolution."""
+    """Times (in the source) of picture cuts inside the given ranges, at low resolution.
+
+    A range ffmpeg cannot read has no cuts; one that takes too long raises PipelineError.
+    """
     cuts: set[float] = set()
     for start, end in ranges:
         if end <= start:
             continue
-        command = [
-            ffmpeg_binary(),
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "info",
-            "-ss",
-            f"{max(0.0, start):.3f}",
-            "-t",
-            f"{end - start:.3f}",
-            "-i",
-            source,
-            "-an",
-            "-vf",
-            f"scale=160:-2,scdet=threshold={threshold}",
-            "-f",
-            "null",
-            "-",
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, errors="replace")
-        for match in _SCENE_TIME.finditer(done.stderr):
-            cuts.add(round(max(0.0, start) + float(match.group(1)), 2))
+        begin = max(0.0, start)
+        done = run_ffmpeg(
+            [
+                "-ss",
+                f"{begin:.3f}",
+                "-t",
+                f"{end - start:.3f}",
+                "-i",
+                source,
+                "-an",
+                "-vf",
+                f"scale=160:-2,scdet=threshold={threshold}",
+                "-f",
+                "null",
+                "-",
+            ],
+            what="look for scene changes in the video",
+            timeout=timeout_for("scenes", end - begin, seek_seconds=begin),
+            loglevel="info",
+            check=False,
+        )
+        for match in _SCENE_TIME.finditer(done.stderr.decode(errors="replace")):
+            cuts.add(round(begin + float(match.group(1)), 2))
     return sorted(cuts)

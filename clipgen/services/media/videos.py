@@ -174,6 +174,7 @@ def _probed(temp_path: Path, max_duration_s: float) -> MediaInfo:
     try:
         return probe(temp_path, max_duration_s=max_duration_s)
     except PipelineError as error:
+        log.info("Upload refused by the probe: %s (%s)", error, getattr(error, "detail", ""))
         raise InvalidInput(str(error)) from None
 
 
