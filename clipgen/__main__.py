@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from clipgen.config import UnsafeConfigurationError
+from clipgen.pipeline import options as opts
 from clipgen.pipeline.errors import PipelineError
 from clipgen.services.errors import ServiceError
 
@@ -46,9 +47,21 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _check_config(_args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from clipgen.config import get_settings
 
-    get_settings().check_production_safety()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        raise UnsafeConfigurationError(
+            "Some settings are not valid:\n- " + "\n- ".join(problems)
+        ) from None
+    settings.check_production_safety()
     print("Configuration is fine.")
     return 0
 
@@ -119,11 +132,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("video", help="the long video (MP4, MOV, MKV or WebM)")
     generate.add_argument("--out", required=True, help="folder for the clips and manifest.json")
-    generate.add_argument("--clips", type=int, default=5, help="how many clips (1-20, default 5)")
-    generate.add_argument("--min", type=float, default=30.0, help="shortest clip in seconds")
-    generate.add_argument("--max", type=float, default=60.0, help="longest clip in seconds")
-    generate.add_argument("--aspect", choices=["9:16", "1:1", "16:9"], default="9:16")
-    generate.add_argument("--captions", choices=["off", "plain", "animated"], default="animated")
+    low, high, _label = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
+    generate.add_argument(
+        "--clips",
+        type=int,
+        default=opts.DEFAULT_CLIPS,
+        help=f"how many clips ({opts.MIN_CLIPS}-{opts.MAX_CLIPS}, default {opts.DEFAULT_CLIPS})",
+    )
+    generate.add_argument("--min", type=float, default=low, help="shortest clip in seconds")
+    generate.add_argument("--max", type=float, default=high, help="longest clip in seconds")
+    generate.add_argument("--aspect", choices=list(opts.ASPECTS), default=opts.DEFAULT_ASPECT)
+    generate.add_argument(
+        "--captions", choices=list(opts.CAPTION_STYLES), default=opts.DEFAULT_CAPTIONS
+    )
     generate.add_argument("--language", default="auto", help="auto, en, ... (default auto)")
     generate.add_argument("--prompt", default="", help='e.g. "moments about money"')
     generate.add_argument("--json", action="store_true", help="print the manifest as JSON")

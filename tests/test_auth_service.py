@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from clipgen.db import session_scope
 from clipgen.models import AuditLog, AuthSession, LoginFailure, User, utcnow
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.passwords import hash_password, verify_password
@@ -16,7 +17,9 @@ from clipgen.services.errors import (
     NotAuthenticated,
     PermissionDenied,
     RateLimited,
+    RecordedRefusal,
 )
+from clipgen.state.client import client_address, request_client_address
 
 PASSWORD = "a sturdy passphrase"
 
@@ -260,6 +263,253 @@ def test_one_address_guessing_many_emails_is_locked(
             password="guess guess",
             client_ip="198.51.100.1",
         )
+
+
+VICTIM_IP = "198.51.100.7"
+ATTACKER_IP = "203.0.113.66"
+
+
+def _try(session: Session, ip: str, password: str = "wrong password!", email: str = ""):
+    return auth.sign_in(
+        session=session, email=email or "ada@example.com", password=password, client_ip=ip
+    )
+
+
+def _failures(session: Session, **where) -> int:
+    query = select(func.count()).select_from(LoginFailure)
+    for name, value in where.items():
+        query = query.where(getattr(LoginFailure, name) == value)
+    return session.exec(query).one()
+
+
+def _add_failures(session: Session, count: int, *, email: str = "ada@example.com") -> None:
+    """`count` failures for `email` just now, each from a different address (a botnet)."""
+    now = utcnow()
+    session.add_all(
+        LoginFailure(email=email, client_ip=f"10.9.{n // 200}.{n % 200 + 1}", attempted_at=now)
+        for n in range(count)
+    )
+    session.commit()
+
+
+def _age_failures(session: Session, seconds: float) -> None:
+    """Move every failure `seconds` into the past, as if that time had passed."""
+    for failure in session.exec(select(LoginFailure)).all():
+        failure.attempted_at -= timedelta(seconds=seconds)
+    session.commit()
+
+
+def test_a_wrong_password_is_a_recorded_refusal_that_reads_as_invalid_input(
+    session: Session,
+) -> None:
+    _register(session)
+    with pytest.raises(InvalidInput) as refused:
+        _try(session, ATTACKER_IP)
+    assert isinstance(refused.value, RecordedRefusal)
+    assert str(refused.value) == "Wrong email or password."
+
+
+def test_through_session_scope_failures_are_kept_and_everything_else_commits_once(
+    database_url: str,
+) -> None:
+    with session_scope() as session:
+        _register(session)
+    for _ in range(2):
+        with (
+            pytest.raises(InvalidInput, match="Wrong email or password"),
+            session_scope() as session,
+        ):
+            _try(session, ATTACKER_IP)
+    with session_scope() as session:
+        assert _failures(session) == 2
+        token, _ = _try(session, VICTIM_IP, password=PASSWORD)
+    with session_scope() as session:  # a new transaction sees the committed session
+        assert auth.current_user(session=session, token=token) is not None
+        assert _failures(session) == 2  # the attacker's, not cleared by the victim
+    for _ in range(3):
+        with pytest.raises(RecordedRefusal), session_scope() as session:
+            _try(session, ATTACKER_IP)
+    with session_scope() as session:
+        assert _failures(session, client_ip=ATTACKER_IP) == 5
+    # A refusal before the password is checked writes nothing.
+    with pytest.raises(RateLimited, match="Try again in 15 minutes"), session_scope() as session:
+        _try(session, ATTACKER_IP)
+    with session_scope() as session:
+        assert _failures(session) == 5
+    # A refusal that is not recorded rolls the whole unit of work back.
+    with pytest.raises(InvalidInput, match="already exists"), session_scope() as session:
+        _register(session, email="grace@example.com")
+        _register(session, email="ADA@example.com")
+    with session_scope() as session:
+        assert _user_count(session) == 1
+
+
+def test_an_attacker_at_one_address_cannot_lock_the_victim_out_at_another(
+    session: Session,
+) -> None:
+    _register(session)
+    for _ in range(4):
+        with pytest.raises(InvalidInput, match="^Wrong email or password.$"):
+            _try(session, ATTACKER_IP)
+    with pytest.raises(RateLimited, match=r"^Wrong email or password\. Too many") as locked:
+        _try(session, ATTACKER_IP)
+    assert isinstance(locked.value, RecordedRefusal)
+    for _ in range(3):
+        with pytest.raises(RateLimited, match="for this account from your network"):
+            _try(session, ATTACKER_IP, password=PASSWORD)  # even the right one, from there
+    # The victim's own address is untouched: a typo says so, the password works.
+    with pytest.raises(InvalidInput, match="^Wrong email or password.$"):
+        _try(session, VICTIM_IP, password="my usual typo")
+    token, user = _try(session, VICTIM_IP, password=PASSWORD)
+    assert auth.current_user(session=session, token=token) == user
+    assert _failures(session, client_ip=ATTACKER_IP) == 5
+
+
+def test_an_address_over_its_limit_is_locked_for_every_email_but_others_are_not(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_IP", "4")
+    auth.get_settings.cache_clear()
+    _register(session)
+    for n in range(3):
+        with pytest.raises(InvalidInput):
+            _try(session, ATTACKER_IP, email=f"guess{n}@example.com")
+    with pytest.raises(RateLimited, match="from your network. Try again in 15 minutes") as lock:
+        _try(session, ATTACKER_IP, email="guess9@example.com")
+    assert lock.value.retry_at > utcnow() + timedelta(minutes=14)
+    # Locked: even a right password from that address waits; another address does not.
+    with pytest.raises(RateLimited, match="from your network"):
+        _try(session, ATTACKER_IP, password=PASSWORD)
+    _try(session, VICTIM_IP, password=PASSWORD)
+    # The lock lifts when the oldest failure leaves the window.
+    session.exec(
+        update(LoginFailure)
+        .where(LoginFailure.email == "guess0@example.com")
+        .values(attempted_at=utcnow() - timedelta(minutes=16))
+    )
+    session.commit()
+    _try(session, ATTACKER_IP, password=PASSWORD)
+
+
+def test_the_global_backoff_grows_with_each_failure_and_is_capped(session: Session) -> None:
+    _register(session)
+    _add_failures(session, 20)  # LOGIN_GLOBAL_BACKOFF_AFTER's default
+    expected_waits = [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    for attempt, wait in enumerate(expected_waits):
+        address = f"192.0.2.{attempt + 1}"  # a fresh address each time: no local lock
+        with pytest.raises(RateLimited) as refused:
+            _try(session, address)
+        unit = "second" if wait == 1 else "seconds"
+        assert f"Wait {wait} {unit}, then try again." in str(refused.value)
+        last = session.exec(select(func.max(LoginFailure.attempted_at))).one()
+        assert refused.value.retry_at == last + timedelta(seconds=wait)
+        assert _failures(session) == 20 + attempt  # a refusal before checking is not counted
+        _age_failures(session, wait)
+        # Once the wait is over the try is allowed; being wrong, it doubles the next wait.
+        next_wait = min(60, 2 * wait)
+        with pytest.raises(RateLimited, match=f"^Wrong email or password. .*Wait {next_wait} "):
+            _try(session, address)
+        assert _failures(session) == 21 + attempt
+
+
+def test_the_owner_gets_in_while_many_addresses_hammer_the_account(session: Session) -> None:
+    _register(session)
+    _add_failures(session, 200)
+    with pytest.raises(RateLimited) as refused:
+        _try(session, VICTIM_IP, password=PASSWORD)
+    assert refused.value.retry_at <= utcnow() + timedelta(seconds=60)
+    _age_failures(session, 60)  # the owner waits out the capped delay
+    token, _ = _try(session, VICTIM_IP, password=PASSWORD)
+    assert auth.current_user(session=session, token=token) is not None
+    # The attackers' failures stay counted: their next guess still waits.
+    _add_failures(session, 1)
+    with pytest.raises(RateLimited, match="Wait 60 seconds"):
+        _try(session, ATTACKER_IP)
+    # ... but an address the account signed in from recently is spared the backoff.
+    token, _ = _try(session, VICTIM_IP, password=PASSWORD)
+    assert auth.current_user(session=session, token=token) is not None
+    with pytest.raises(InvalidInput, match="^Wrong email or password.$"):
+        _try(session, VICTIM_IP, password="my usual typo")
+
+
+def test_an_unknown_email_is_throttled_exactly_like_a_real_one(session: Session) -> None:
+    _register(session)
+    _add_failures(session, 26)
+    _add_failures(session, 26, email="nobody@example.com")
+    with pytest.raises(RateLimited) as real:
+        _try(session, VICTIM_IP)
+    with pytest.raises(RateLimited) as unknown:
+        _try(session, VICTIM_IP, email="nobody@example.com")
+    assert str(real.value) == str(unknown.value)
+
+
+def test_success_clears_only_its_own_address_failures(session: Session) -> None:
+    _register(session)
+    for ip in (VICTIM_IP, VICTIM_IP, ATTACKER_IP, ATTACKER_IP, ATTACKER_IP):
+        with pytest.raises(InvalidInput):
+            _try(session, ip)
+    with pytest.raises(InvalidInput):
+        _try(session, VICTIM_IP, email="someone.else@example.com")
+    _try(session, VICTIM_IP, password=PASSWORD)
+    assert _failures(session, email="ada@example.com", client_ip=VICTIM_IP) == 0
+    assert _failures(session, email="ada@example.com", client_ip=ATTACKER_IP) == 3
+    assert _failures(session, email="someone.else@example.com") == 1
+    # The attacker's count goes on from 3: two more and that address is locked.
+    with pytest.raises(InvalidInput):
+        _try(session, ATTACKER_IP)
+    with pytest.raises(RateLimited):
+        _try(session, ATTACKER_IP)
+
+
+PROXY = "10.0.0.2"
+CLIENT = "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    "spoofed",
+    ["", "6.6.6.6", "6.6.6.6, 7.7.7.7", "198.51.100.7, " * 10, "garbage, ::1", "127.0.0.1"],
+)
+def test_a_client_cannot_choose_its_address_with_its_own_forwarded_for(spoofed: str) -> None:
+    # One proxy appends the address it saw to whatever the client sent.
+    header = f"{spoofed}, {CLIENT}" if spoofed else CLIENT
+    assert client_address(PROXY, header, 1) == CLIENT
+    # Two proxies: the outer one saw the client, the inner one the outer proxy.
+    assert client_address(PROXY, f"{header}, 10.0.0.1", 2) == CLIENT
+    # No proxy: the header is the client's own words, ignored.
+    assert client_address(CLIENT, f"{spoofed}, 6.6.6.6", 0) == CLIENT
+
+
+@pytest.mark.parametrize(
+    ("peer", "header", "hops", "expected"),
+    [
+        (PROXY, "", 1, PROXY),  # did not come through the proxy: the peer, not a guess
+        (PROXY, CLIENT, 2, PROXY),  # fewer entries than proxies
+        (PROXY, f"6.6.6.6, {CLIENT}, not-an-ip", 1, PROXY),  # a proxy wrote junk
+        (PROXY, "6.6.6.6,, ,203.0.113.9", 1, CLIENT),  # empty items are not entries
+        (PROXY, "203.0.113.9:51234", 1, CLIENT),  # a port is dropped
+        (PROXY, "[2001:db8::1]:443", 1, "2001:db8::1"),
+        (PROXY, "2001:DB8:0::1", 1, "2001:db8::1"),
+        (PROXY, "::ffff:203.0.113.9", 1, CLIENT),  # one client, one key
+        ("::ffff:203.0.113.9", "6.6.6.6", 0, CLIENT),
+    ],
+)
+def test_client_address_edge_cases(peer: str, header: str, hops: int, expected: str) -> None:
+    assert client_address(peer, header, hops) == expected
+
+
+def test_the_request_address_uses_trusted_proxy_hops(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reflex.istate.data import RouterData
+
+    router = RouterData.from_router_data(
+        {"ip": PROXY, "headers": {"x-forwarded-for": f"6.6.6.6, {CLIENT}"}}
+    )
+    assert request_client_address(router) == PROXY  # unset: no proxy is trusted
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    auth.get_settings.cache_clear()
+    assert request_client_address(router) == CLIENT
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "0")
+    auth.get_settings.cache_clear()
+    assert request_client_address(router) == PROXY
 
 
 def test_create_admin_makes_an_admin_and_lists_it(session: Session) -> None:

@@ -59,3 +59,58 @@ def test_check_config_refuses_unsafe_production(isolated_settings: Path) -> None
     refused = _cli("check-config", data_dir=isolated_settings, CLIPGEN_ENV="production")
     assert refused.returncode == 2
     assert "SECRET_KEY" in refused.stderr and "Traceback" not in refused.stderr
+
+
+SAFE_PRODUCTION = {
+    "CLIPGEN_ENV": "production",
+    "SECRET_KEY": "k" * 48,
+    "DATABASE_URL": "postgresql://u:p@db/clipgen",
+    "REDIS_URL": "redis://cache:6379/0",
+    "STORAGE_BUCKET": "clips",
+    "APP_URL": "https://clipgen.example.com",
+}
+
+
+def test_check_config_refuses_production_without_trusted_proxy_hops(
+    isolated_settings: Path,
+) -> None:
+    # Blank is unset (and overrides any TRUSTED_PROXY_HOPS in the caller's environment).
+    refused = _cli(
+        "check-config", data_dir=isolated_settings, **SAFE_PRODUCTION, TRUSTED_PROXY_HOPS=""
+    )
+    assert refused.returncode == 2
+    assert "TRUSTED_PROXY_HOPS must be set" in refused.stderr
+    assert "SECRET_KEY" not in refused.stderr and "Traceback" not in refused.stderr
+    for hops in ("0", "1"):
+        fine = _cli(
+            "check-config", data_dir=isolated_settings, **SAFE_PRODUCTION, TRUSTED_PROXY_HOPS=hops
+        )
+        assert fine.returncode == 0, fine.stderr
+        assert "Configuration is fine." in fine.stdout
+
+
+def test_check_config_says_which_setting_is_malformed(isolated_settings: Path) -> None:
+    refused = _cli("check-config", data_dir=isolated_settings, TRUSTED_PROXY_HOPS="-1")
+    assert refused.returncode == 2
+    assert "TRUSTED_PROXY_HOPS" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_app_refuses_to_start_in_production_without_trusted_proxy_hops(
+    isolated_settings: Path,
+) -> None:
+    # `reflex run` imports rxconfig.py first, which checks the settings.
+    started = subprocess.run(
+        [sys.executable, "-c", "import rxconfig"],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "DATA_DIR": str(isolated_settings),
+            **SAFE_PRODUCTION,
+            "TRUSTED_PROXY_HOPS": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode != 0
+    assert "TRUSTED_PROXY_HOPS must be set" in started.stderr

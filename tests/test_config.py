@@ -38,27 +38,96 @@ def test_production_refuses_an_unsafe_configuration_and_says_why(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CLIPGEN_ENV", "production")
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
     settings = Settings(_env_file=None)
     with pytest.raises(UnsafeConfigurationError) as refused:
         settings.check_production_safety()
     message = str(refused.value)
-    for needed in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "STORAGE_BUCKET", "APP_URL"):
+    for needed in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "STORAGE_BUCKET",
+        "APP_URL",
+        "TRUSTED_PROXY_HOPS must be set",
+    ):
         assert needed in message
     with pytest.raises(UnsafeConfigurationError, match="SECRET_KEY must be set"):
         settings.effective_secret_key()
 
 
-def test_production_accepts_a_safe_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "CLIPGEN_ENV": "production",
-        "SECRET_KEY": "k" * 48,
-        "DATABASE_URL": "postgresql://u:p@db/clipgen",
-        "REDIS_URL": "redis://cache:6379/0",
-        "STORAGE_BUCKET": "clips",
-        "APP_URL": "https://clipgen.example.com",
-    }.items():
+SAFE_PRODUCTION = {
+    "CLIPGEN_ENV": "production",
+    "SECRET_KEY": "k" * 48,
+    "DATABASE_URL": "postgresql://u:p@db/clipgen",
+    "REDIS_URL": "redis://cache:6379/0",
+    "STORAGE_BUCKET": "clips",
+    "APP_URL": "https://clipgen.example.com",
+    "TRUSTED_PROXY_HOPS": "1",
+}
+
+
+@pytest.mark.parametrize("hops", ["1", "2", "0"])
+def test_production_accepts_a_safe_configuration(
+    monkeypatch: pytest.MonkeyPatch, hops: str
+) -> None:
+    for name, value in {**SAFE_PRODUCTION, "TRUSTED_PROXY_HOPS": hops}.items():
         monkeypatch.setenv(name, value)
-    Settings(_env_file=None).check_production_safety()
+    settings = Settings(_env_file=None)
+    settings.check_production_safety()  # 0 is an explicit answer: no proxy in front
+    assert settings.trusted_proxy_hops == int(hops)
+
+
+@pytest.mark.parametrize("unset", [None, "", "  "])
+def test_production_refuses_unset_trusted_proxy_hops_alone(
+    monkeypatch: pytest.MonkeyPatch, unset: str | None
+) -> None:
+    for name, value in SAFE_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    if unset is None:
+        monkeypatch.delenv("TRUSTED_PROXY_HOPS")
+    else:
+        monkeypatch.setenv("TRUSTED_PROXY_HOPS", unset)
+    settings = Settings(_env_file=None)
+    assert settings.trusted_proxy_hops is None
+    problems = settings.production_problems()
+    assert len(problems) == 1 and problems[0].startswith("TRUSTED_PROXY_HOPS must be set")
+    with pytest.raises(UnsafeConfigurationError, match="TRUSTED_PROXY_HOPS must be set"):
+        settings.check_production_safety()
+
+
+def test_development_needs_no_trusted_proxy_hops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.trusted_proxy_hops is None
+    settings.check_production_safety()
+
+
+@pytest.mark.parametrize("bad", ["-1", "one", "1.5", "true"])
+def test_a_bad_trusted_proxy_hops_is_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", bad)
+    with pytest.raises(ValueError, match="trusted_proxy_hops"):
+        Settings(_env_file=None)
+
+
+def test_lockout_settings_have_their_documented_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "LOGIN_MAX_FAILURES",
+        "LOGIN_MAX_FAILURES_PER_IP",
+        "LOGIN_LOCKOUT_MINUTES",
+        "LOGIN_GLOBAL_BACKOFF_AFTER",
+        "LOGIN_GLOBAL_BACKOFF_MAX_SECONDS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.login_max_failures == 5
+    assert settings.login_max_failures_per_ip == 30
+    assert settings.login_lockout_minutes == 15
+    assert settings.login_global_backoff_after == 20
+    assert settings.login_global_backoff_max_seconds == 60
+    monkeypatch.setenv("LOGIN_GLOBAL_BACKOFF_MAX_SECONDS", "0")
+    with pytest.raises(ValueError, match="login_global_backoff_max_seconds"):
+        Settings(_env_file=None)
 
 
 def test_a_non_numeric_upload_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ from clipgen import routes
 from clipgen.db import session_scope
 from clipgen.services.auth import service as auth
 from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.state.client import request_client_address
 from clipgen.state.session import SessionState, safe_next_path
 
 
@@ -28,7 +29,7 @@ class LoginState(SessionState):
                 session=session,
                 email=email,
                 password=password,
-                client_ip=self.router.session.client_ip,
+                client_ip=request_client_address(self.router),
                 user_agent=self.router.headers.user_agent,
             )
 
@@ -47,14 +48,14 @@ class LoginState(SessionState):
         finally:
             self.pending = False
         self.session_token = token
-        self.show_user(user)
+        self._show_user(user)
         yield rx.redirect(safe_next_path(self.router.url.query_parameters.get("next", "")))
 
     @rx.event
     def open_page(self):
         self.error = ""
         self.pending = False
-        if self.actor() is not None:
+        if self._actor() is not None:
             return rx.redirect(routes.DASHBOARD)
 
 
@@ -71,6 +72,7 @@ class RegisterState(SessionState):
     def _register(self, form_data: dict) -> tuple[str, auth.UserView]:
         email = _field(form_data, "email")
         password = _field(form_data, "password")
+        client_ip = request_client_address(self.router)
         with session_scope() as session:
             auth.register(
                 session=session,
@@ -78,13 +80,13 @@ class RegisterState(SessionState):
                 display_name=_field(form_data, "display_name"),
                 password=password,
                 role=self.role,
-                client_ip=self.router.session.client_ip,
+                client_ip=client_ip,
             )
             return auth.sign_in(
                 session=session,
                 email=email,
                 password=password,
-                client_ip=self.router.session.client_ip,
+                client_ip=client_ip,
                 user_agent=self.router.headers.user_agent,
             )
 
@@ -101,7 +103,7 @@ class RegisterState(SessionState):
         finally:
             self.pending = False
         self.session_token = token
-        self.show_user(user)
+        self._show_user(user)
         yield rx.redirect(routes.DASHBOARD)
 
     @rx.event
@@ -111,7 +113,7 @@ class RegisterState(SessionState):
         requested = self.router.url.query_parameters.get("role", "")
         if requested in ("clipper", "client"):
             self.role = requested
-        if self.actor() is not None:
+        if self._actor() is not None:
             return rx.redirect(routes.DASHBOARD)
 
 
@@ -128,7 +130,7 @@ class PasswordState(SessionState):
                 token=self.session_token,
                 current_password=_field(form_data, "current_password"),
                 new_password=_field(form_data, "new_password"),
-                client_ip=self.router.session.client_ip,
+                client_ip=request_client_address(self.router),
             )
 
     @rx.event

@@ -1,8 +1,20 @@
 """Accounts and sign-in sessions.
 
 Sessions are random bearer tokens; only their SHA-256 is stored, so a copy
-of the database does not sign anyone in. Failed sign-ins are counted per
-email and per client address and lock further tries for a while.
+of the database does not sign anyone in.
+
+Failed sign-ins are throttled so that guessing is slow but an attacker cannot
+lock the real owner out:
+- per (email, client address): `LOGIN_MAX_FAILURES` in the window lock that
+  email for that address only;
+- per client address: `LOGIN_MAX_FAILURES_PER_IP` lock the address;
+- per email across all addresses: past `LOGIN_GLOBAL_BACKOFF_AFTER` failures each
+  further try waits a delay that doubles with every failure, up to
+  `LOGIN_GLOBAL_BACKOFF_MAX_SECONDS` after the last one. An address the account
+  signed in from recently is spared this (it still has its own limits above).
+
+Services only flush; the caller's `session_scope()` commits once. A wrong password
+raises a `RecordedRefusal`, so its failure row is kept although the sign-in fails.
 """
 
 from __future__ import annotations
@@ -13,12 +25,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import ColumnElement, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from clipgen.config import get_settings
-from clipgen.models import AuthSession, LoginFailure, Role, User, utcnow
+from clipgen.models import AuditLog, AuthSession, LoginFailure, Role, User, utcnow
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.passwords import (
     check_password_strength,
@@ -31,6 +43,7 @@ from clipgen.services.errors import (
     NotAuthenticated,
     PermissionDenied,
     RateLimited,
+    RecordedRefusal,
 )
 
 _EMAIL_RE = re.compile(
@@ -38,6 +51,17 @@ _EMAIL_RE = re.compile(
 )
 SELF_SERVICE_ROLES = (Role.CLIPPER, Role.CLIENT)
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+# A successful sign-in from an address within this long spares it the per-email backoff.
+KNOWN_ADDRESS_DAYS = 30
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+class WrongCredentials(InvalidInput, RecordedRefusal):
+    """The email or password is wrong; the failure row is kept (it counts towards limits)."""
+
+
+class LockedAfterFailure(RateLimited, RecordedRefusal):
+    """This failure reached a limit; the failure row is kept and the message says when to retry."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +131,9 @@ def _create_user(
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()
+        # A concurrent registration won. The caller's unit of work is now unusable and
+        # its session_scope() rolls all of it back; rolling back here would silently
+        # drop the caller's earlier work and let it go on as if nothing happened.
         raise InvalidInput("An account with that email already exists. Sign in instead.") from None
     return user
 
@@ -140,38 +166,96 @@ def register(
         client_ip=client_ip,
         role=role,
     )
-    session.commit()
+    session.flush()
     return UserView.of(user)
 
 
-def _failures_since(session: Session, column, value: str, since: datetime):
-    return session.exec(
-        select(func.count(), func.min(LoginFailure.attempted_at)).where(
-            column == value, LoginFailure.attempted_at > since
-        )
+def _lock_lifts_at(
+    session: Session, where: ColumnElement[bool], limit: int, now: datetime, window: timedelta
+) -> datetime | None:
+    """When the failures matching `where` fall below `limit` again, or None if they are below."""
+    recent = (where, LoginFailure.attempted_at > now - window)
+    count = session.exec(select(func.count()).select_from(LoginFailure).where(*recent)).one()
+    if count < limit:
+        return None
+    # The lock lifts when the failure that made it `limit` strong leaves the window.
+    pivot = session.exec(
+        select(LoginFailure.attempted_at)
+        .where(*recent)
+        .order_by(col(LoginFailure.attempted_at))
+        .offset(count - limit)
+        .limit(1)
     ).one()
+    return pivot + window
 
 
-def _check_not_locked(session: Session, email: str, client_ip: str) -> None:
+def _is_known_address(session: Session, user: User | None, client_ip: str, now: datetime) -> bool:
+    """Whether the account signed in from this address recently (a trusted place)."""
+    if user is None or not client_ip:
+        return False
+    found = session.exec(
+        select(AuditLog.id)
+        .where(
+            AuditLog.actor_id == user.id,
+            AuditLog.action == "user.signed_in",
+            AuditLog.client_ip == client_ip[:64],
+            AuditLog.created_at > now - timedelta(days=KNOWN_ADDRESS_DAYS),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _minutes_message(subject: str, retry_at: datetime, now: datetime) -> str:
+    minutes = max(1, -(-int((retry_at - now).total_seconds()) // 60))
+    return (
+        f"Too many failed sign-ins {subject}. Try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''} (at {retry_at:%H:%M} UTC)."
+    )
+
+
+def _lock_reason(
+    session: Session, email: str, client_ip: str, user: User | None
+) -> tuple[str, datetime] | None:
+    """Why a sign-in for `email` from `client_ip` must wait now, and until when; None if free."""
     settings = get_settings()
     window = timedelta(minutes=settings.login_lockout_minutes)
     now = utcnow()
-    checks = [(LoginFailure.email, email, settings.login_max_failures, "this email")]
-    if client_ip:
-        checks.append(
-            (LoginFailure.client_ip, client_ip, settings.login_max_failures_per_ip, "your network")
+    address = client_ip[:64]
+
+    # This email from this address: the guesser's own lock, never anyone else's.
+    pair = (LoginFailure.email == email) & (LoginFailure.client_ip == address)
+    retry_at = _lock_lifts_at(session, pair, settings.login_max_failures, now, window)
+    if retry_at is not None:
+        return _minutes_message("for this account from your network", retry_at, now), retry_at
+
+    # This address, whatever the emails: one place guessing at many accounts.
+    if address:
+        per_ip = LoginFailure.client_ip == address
+        retry_at = _lock_lifts_at(session, per_ip, settings.login_max_failures_per_ip, now, window)
+        if retry_at is not None:
+            return _minutes_message("from your network", retry_at, now), retry_at
+
+    # This email from everywhere: a slow backoff, so many addresses cannot guess fast
+    # and no one can lock the owner out for longer than the cap.
+    count, last = session.exec(
+        select(func.count(), func.max(LoginFailure.attempted_at)).where(
+            LoginFailure.email == email, LoginFailure.attempted_at > now - window
         )
-    for column, value, limit, subject in checks:
-        count, oldest = _failures_since(session, column, value, now - window)
-        if count >= limit:
-            retry_at = oldest + window
-            minutes = max(1, -(-int((retry_at - now).total_seconds()) // 60))
-            raise RateLimited(
-                f"Too many failed sign-ins from {subject}. Try again in "
-                f"{minutes} minute{'s' if minutes != 1 else ''} "
-                f"(at {retry_at:%H:%M} UTC).",
-                retry_at=retry_at,
-            )
+    ).one()
+    excess = count - settings.login_global_backoff_after
+    if excess < 0 or last is None:
+        return None
+    delay = min(settings.login_global_backoff_max_seconds, 2 ** min(excess, 32))
+    retry_at = last + timedelta(seconds=delay)
+    if retry_at <= now or _is_known_address(session, user, address, now):
+        return None
+    seconds = max(1, -(-int((retry_at - now).total_seconds() * 1000) // 1000))
+    message = (
+        "There have been many failed sign-ins to this account, so each try must wait a "
+        f"little. Wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
+    )
+    return message, retry_at
 
 
 def sign_in(
@@ -182,22 +266,35 @@ def sign_in(
     client_ip: str = "",
     user_agent: str = "",
 ) -> tuple[str, UserView]:
-    """Check the credentials and open a session; returns its token and the user."""
+    """Check the credentials and open a session; returns its token and the user.
+
+    `client_ip` is the caller's address as resolved from trusted proxies; failures
+    are counted per (email, address), per address, and per email (see the module).
+    """
     email = normalize_email(email)
     if not password:
         raise InvalidInput("Enter your password.")
-    _check_not_locked(session, email, client_ip)
     user = session.exec(select(User).where(User.email == email)).first()
+    locked = _lock_reason(session, email, client_ip, user)
+    if locked is not None:
+        raise RateLimited(locked[0], retry_at=locked[1])
     if user is None or not verify_password(user.password_hash, password[:1024]):
         session.add(LoginFailure(email=email, client_ip=client_ip[:64]))
-        session.commit()
-        _check_not_locked(session, email, client_ip)
-        raise InvalidInput("Wrong email or password.")
+        session.flush()
+        locked = _lock_reason(session, email, client_ip, user)
+        if locked is not None:
+            raise LockedAfterFailure(f"{WRONG_CREDENTIALS} {locked[0]}", retry_at=locked[1])
+        raise WrongCredentials(WRONG_CREDENTIALS)
     if not user.is_active:
         raise PermissionDenied("This account has been suspended. Contact support.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.exec(delete(LoginFailure).where(col(LoginFailure.email) == email))
+    # Only this address's failures for this email: other addresses' stay counted.
+    session.exec(
+        delete(LoginFailure).where(
+            col(LoginFailure.email) == email, col(LoginFailure.client_ip) == client_ip[:64]
+        )
+    )
     token = secrets.token_urlsafe(32)
     session.add(
         AuthSession(
@@ -216,7 +313,7 @@ def sign_in(
         target_id=user.id,
         client_ip=client_ip,
     )
-    session.commit()
+    session.flush()
     return token, UserView.of(user)
 
 
@@ -245,7 +342,7 @@ def current_user(*, session: Session, token: str) -> UserView | None:
     now = utcnow()
     if now - auth_session.last_seen_at > LAST_SEEN_RESOLUTION:
         auth_session.last_seen_at = now
-        session.commit()
+        session.flush()
     return UserView.of(user)
 
 
@@ -273,7 +370,7 @@ def sign_out(*, session: Session, token: str) -> None:
         target_type="user",
         target_id=user.id,
     )
-    session.commit()
+    session.flush()
 
 
 def change_password(
@@ -315,7 +412,7 @@ def change_password(
         client_ip=client_ip,
         sessions_ended=len(others),
     )
-    session.commit()
+    session.flush()
 
 
 def create_admin(
@@ -349,7 +446,7 @@ def create_admin(
         target_id=user.id,
         via="cli",
     )
-    session.commit()
+    session.flush()
     return UserView.of(user)
 
 
@@ -373,5 +470,5 @@ def purge_expired_sessions(*, session: Session) -> int:
             LoginFailure.attempted_at < now - timedelta(minutes=settings.login_lockout_minutes)
         )
     )
-    session.commit()
+    session.flush()
     return removed or 0
