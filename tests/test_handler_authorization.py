@@ -135,9 +135,7 @@ def test_a_handler_without_a_live_session_changes_nothing(session: Session, owne
     assert _job(session, owned["running"]).cancel_requested is False
 
 
-def test_another_users_job_cannot_be_deleted_even_when_it_is_stuck(
-    session: Session, owned
-) -> None:
+def test_another_users_job_cannot_be_deleted_even_when_it_is_stuck(session: Session, owned) -> None:
     state = _state(JobState, owned["token"])
     state.current_job_id = owned["failed"]
     JobState.delete_job.fn(state)

@@ -565,3 +565,23 @@ def test_a_failed_run_keeps_its_technical_detail_out_of_the_users_message(
     assert job.error == "Could not read the video."
     audit = session.exec(select(AuditLog).where(AuditLog.action == "job.failed")).one()
     assert "moov atom" in audit.details["detail"]
+
+
+def test_a_database_error_while_reporting_progress_does_not_end_the_run(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from workers import generation
+
+    reports = []
+
+    def database_gone(**values) -> bool:
+        reports.append(values)
+        raise OperationalError("UPDATE processing_jobs", {}, Exception("server closed"))
+
+    monkeypatch.setattr(generation.jobs, "record_progress", database_gone)
+    reporter = generation._ProgressReporter(job_id=1)
+    reporter.report("transcribe", 40)  # the pipeline's callback returns normally
+    reporter("render", 50.0)
+    assert len(reports) == 2 and reporter.should_cancel() is False
