@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.confirm import confirm_delete, link_renewer
 from clipgen.components.layout import page_header, template
-from clipgen.pages.job import link_renewer
 from clipgen.state.clips import MyClipsState
 
 
@@ -41,38 +41,18 @@ def _card(card: rx.Var) -> rx.Component:
                     is_external=True,
                 ),
                 rx.spacer(),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(
-                        rx.button(
-                            rx.icon("trash-2", size=14),
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            custom_attrs={"data-testid": "library-delete"},
-                        ),
+                confirm_delete(
+                    rx.button(
+                        rx.icon("trash-2", size=14),
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        custom_attrs={"data-testid": "library-delete"},
                     ),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete this clip?"),
-                        rx.alert_dialog.description(
-                            "The video, its subtitles and thumbnail are deleted for good."
-                        ),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(
-                                rx.button("Keep it", variant="soft", color_scheme="gray")
-                            ),
-                            rx.alert_dialog.action(
-                                rx.button(
-                                    "Delete",
-                                    color_scheme="red",
-                                    on_click=MyClipsState.delete(card["id"]),
-                                    custom_attrs={"data-testid": "library-confirm"},
-                                )
-                            ),
-                            justify="end",
-                            spacing="3",
-                            padding_top="12px",
-                        ),
-                    ),
+                    title="Delete this clip?",
+                    description="The video, its subtitles and thumbnail are deleted for good.",
+                    on_confirm=MyClipsState.delete(card["id"]),
+                    confirm_testid="library-confirm",
                 ),
                 width="100%",
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.confirm import confirm_delete
 from clipgen.components.layout import page_header, template
 from clipgen.pipeline import options as opts
 from clipgen.state.generate import ACCEPTED_EXTENSIONS, UPLOAD_ID, GenerateState
@@ -224,40 +225,20 @@ def _video_item(row: dict) -> rx.Component:
             on_click=GenerateState.use_video(row["id"]),
             custom_attrs={"data-testid": "use-video"},
         ),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(
-                rx.button(
-                    rx.icon("trash-2", size=14),
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    aria_label="Delete video",
-                    custom_attrs={"data-testid": "delete-video"},
-                )
+        confirm_delete(
+            rx.button(
+                rx.icon("trash-2", size=14),
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                aria_label="Delete video",
+                custom_attrs={"data-testid": "delete-video"},
             ),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Delete this video?"),
-                rx.alert_dialog.description(
-                    "The uploaded original, its transcript, and every clip made from it are "
-                    "deleted. This cannot be undone."
-                ),
-                rx.hstack(
-                    rx.alert_dialog.cancel(
-                        rx.button("Keep it", variant="soft", color_scheme="gray")
-                    ),
-                    rx.alert_dialog.action(
-                        rx.button(
-                            "Delete",
-                            color_scheme="red",
-                            on_click=GenerateState.delete_video(row["id"]),
-                            custom_attrs={"data-testid": "confirm-delete-video"},
-                        )
-                    ),
-                    justify="end",
-                    spacing="3",
-                    margin_top="16px",
-                ),
-            ),
+            title="Delete this video?",
+            description="The uploaded original, its transcript, and every clip made from it "
+            "are deleted. This cannot be undone.",
+            on_confirm=GenerateState.delete_video(row["id"]),
+            confirm_testid="confirm-delete-video",
         ),
         align="center",
         width="100%",

@@ -5,47 +5,25 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.confirm import confirm_delete, link_renewer
 from clipgen.components.layout import page_header, template
-from clipgen.state.job import RENEW_CHECK_MS, JobState
-
-
-def link_renewer(handler) -> rx.Component:
-    """An invisible timer that lets the page re-sign its file links before they expire."""
-    return rx.moment(interval=RENEW_CHECK_MS, on_change=handler, display="none")
+from clipgen.state.job import JobState
 
 
 def _delete_job_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("trash-2", size=14),
-                "Delete job",
-                size="2",
-                variant="soft",
-                color_scheme="gray",
-                custom_attrs={"data-testid": "job-delete"},
-            )
+    return confirm_delete(
+        rx.button(
+            rx.icon("trash-2", size=14),
+            "Delete job",
+            size="2",
+            variant="soft",
+            color_scheme="gray",
+            custom_attrs={"data-testid": "job-delete"},
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete this job?"),
-            rx.alert_dialog.description(
-                "The job and any clips it made are deleted. Your uploaded video stays."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Delete",
-                        color_scheme="red",
-                        on_click=JobState.delete_job,
-                        custom_attrs={"data-testid": "confirm-job-delete"},
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
+        title="Delete this job?",
+        description="The job and any clips it made are deleted. Your uploaded video stays.",
+        on_confirm=JobState.delete_job,
+        confirm_testid="confirm-job-delete",
     )
 
 

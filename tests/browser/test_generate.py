@@ -119,6 +119,17 @@ def test_my_clips_lists_searches_and_deletes(page: Page, app_url: str, talk_file
     expect(page.get_by_test_id("library-card")).to_have_count(1)
     page.get_by_test_id("library-delete").click()
     page.get_by_test_id("library-confirm").click()
+    expect(page.get_by_test_id("library-card")).to_have_count(1)
+
+    # The upload is listed with the quota used; deleting it takes its last clip along.
+    page.get_by_test_id("nav").first.get_by_text("Generate", exact=True).click()
+    expect(page.get_by_test_id("video-row")).to_have_count(1)
+    expect(page.get_by_test_id("video-row")).to_contain_text("my talk.mp4")
+    expect(page.get_by_test_id("storage-usage")).to_contain_text("of 50.0 GB used")
+    page.get_by_test_id("delete-video").click()
+    page.get_by_test_id("confirm-delete-video").click()
+    expect(page.get_by_test_id("video-row")).to_have_count(0)
+    page.get_by_test_id("nav").first.get_by_text("My clips", exact=True).click()
     expect(page.get_by_test_id("library-empty")).to_be_visible()
 
 
@@ -130,4 +141,7 @@ def test_a_file_that_is_not_a_video_is_refused(page: Page, app_url: str, tmp_pat
     _upload(page, fake)
     expect(page.get_by_test_id("upload-error")).to_contain_text("not a video", timeout=30_000)
     expect(page.get_by_test_id("start-generation")).to_be_disabled()
+    page.reload()  # the refused upload left nothing to list
+    expect(page.get_by_test_id("storage-usage")).to_contain_text("used")
+    expect(page.get_by_test_id("video-row")).to_have_count(0)
     assert PASSWORD
