@@ -1,10 +1,25 @@
 """The Reflex app: every page of the product (the theme is in rxconfig.py)."""
 
+import logging
+
 import reflex as rx
+from reflex.event import EventSpec
 
 from clipgen.api import files_app
 from clipgen.pages import account, auth, clips, coming_soon, dashboard, generate, job, landing  # noqa: F401
 from workers.embedded import in_process_worker
 
-app = rx.App(api_transformer=files_app)
+log = logging.getLogger("clipgen")
+
+
+def show_unexpected_error(exception: Exception) -> EventSpec:
+    """An unexpected error: the details go to the log, the user gets words, never a trace."""
+    log.error("Unexpected error in an event handler", exc_info=exception)
+    return rx.toast.error(
+        "Something went wrong on our side. It has been logged; please try again.",
+        id="backend_error",
+    )
+
+
+app = rx.App(api_transformer=files_app, backend_exception_handler=show_unexpected_error)
 app.register_lifespan_task(in_process_worker)

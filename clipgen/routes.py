@@ -1,6 +1,6 @@
 """Every page's address, in one place, and the helpers that build the dynamic ones."""
 
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 LANDING = "/"
 LOGIN = "/login"
@@ -30,4 +30,4 @@ def job(job_id: int) -> str:
 
 def login(next_path: str = "") -> str:
     """The sign-in page, coming back to `next_path` (an in-app path) afterwards."""
-    return f"{LOGIN}?{urlencode({'next': next_path})}" if next_path else LOGIN
+    return f"{LOGIN}?next={quote(next_path, safe='/')}" if next_path else LOGIN

@@ -249,3 +249,12 @@ def test_a_third_upload_at_once_is_refused_before_a_byte_is_written(
     with pytest.raises(ServiceError, match="2 uploads in progress"):
         asyncio.run(stream_upload(owner_token, _chunks(_Chunk("c.mp4", 0, b"x" * 10))))
     assert _uploads_left(isolated_settings) == []
+
+
+def test_an_unexpected_error_shows_words_not_the_exception() -> None:
+    from clipgen.clipgen import app, show_unexpected_error
+
+    assert app.backend_exception_handler is show_unexpected_error
+    shown = str(show_unexpected_error(OSError("/srv/clipgen/.data/work/job-7: disk full")))
+    assert "Something went wrong on our side" in shown
+    assert "/srv" not in shown and "OSError" not in shown and "disk full" not in shown
