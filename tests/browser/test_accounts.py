@@ -118,6 +118,7 @@ def test_admin_sees_admin_navigation(page: Page, app_url: str, app_database_url:
     engine = create_engine(app_database_url)
     with Session(engine) as session:
         auth.create_admin(session=session, email=email, password=PASSWORD, display_name="Root")
+        session.commit()
     engine.dispose()
     _sign_in(page, app_url, email, PASSWORD)
     nav = page.get_by_test_id("nav").first
