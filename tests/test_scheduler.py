@@ -220,7 +220,7 @@ def test_the_sweep_removes_only_what_nothing_will_use(
     (busy_render / "out").mkdir()  # a render still writing
     leftover = _folder(work / ".sweep-job-1-0badf00d")  # an interrupted earlier sweep
 
-    removed = sweep_work_files()
+    removed = maintenance.sweep_files()
 
     assert removed == {"upload_parts": 1, "job_folders": 4, "clip_folders": 1}
     assert not old_part.exists()
@@ -241,12 +241,12 @@ def test_the_sweep_removes_only_what_nothing_will_use(
     )
 
     # Safe to run twice: nothing more to do, nothing kept is touched.
-    assert sweep_work_files() == {"upload_parts": 0, "job_folders": 0, "clip_folders": 0}
+    assert maintenance.sweep_files() == {"upload_parts": 0, "job_folders": 0, "clip_folders": 0}
     assert fresh_part.exists() and (job_folders[JobStatus.RUNNING] / "source.mp4").exists()
 
 
 def test_the_sweep_of_an_empty_data_dir_does_nothing(database_url: str) -> None:
-    assert sweep_work_files() == {"upload_parts": 0, "job_folders": 0, "clip_folders": 0}
+    assert maintenance.sweep_files() == {"upload_parts": 0, "job_folders": 0, "clip_folders": 0}
 
 
 def test_the_sweep_thresholds_are_module_constants(
@@ -257,7 +257,7 @@ def test_the_sweep_thresholds_are_module_constants(
     part.parent.mkdir(parents=True)
     part.write_bytes(b"x")
     _age(part, 120)
-    assert sweep_work_files()["upload_parts"] == 1
+    assert maintenance.sweep_files()["upload_parts"] == 1
 
 
 # --- embedded mode ----------------------------------------------------------------------

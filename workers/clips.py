@@ -200,8 +200,13 @@ def _work_root() -> Path:
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
-def recover_stale_renders(orphaned_before: float | None = None) -> int:
-    """Send `rerender_clip` again for every re-render no worker is on (scheduled; at start).
+def recover_stale_renders() -> None:
+    """Send `rerender_clip` again for every re-render no worker is on (scheduled)."""
+    resend_stale_renders()
+
+
+def resend_stale_renders(orphaned_before: float | None = None) -> int:
+    """Send `rerender_clip` again for every re-render no worker is on; how many were sent.
 
     `orphaned_before` (a UNIX time: when this app process started) also takes over
     renders asked for before the start: the embedded app's previous process is gone.
@@ -211,4 +216,6 @@ def recover_stale_renders(orphaned_before: float | None = None) -> int:
         lost = clips.renders_to_recover(session=session, orphaned_before=since)
     for clip_id, version in lost:
         rerender_clip.send(clip_id=clip_id, version=version)
+    if lost:
+        log.info("Sent %d re-render(s) no worker was on again: %s", len(lost), lost)
     return len(lost)

@@ -17,8 +17,8 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 import workers
-from workers.clips import recover_stale_renders
-from workers.generation import recover_stale_jobs
+from workers.clips import resend_stale_renders
+from workers.generation import resend_stale_jobs
 from workers.scheduler import start_embedded_scheduler, stop_embedded_scheduler
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ def start_in_process_worker() -> dramatiq.Worker | None:
 
 def _resume_jobs(started: float) -> None:
     try:
-        resumed = recover_stale_jobs(requeue_after_s=0, orphaned_before=started)
-        rerenders = recover_stale_renders(orphaned_before=started)
+        resumed = resend_stale_jobs(requeue_after_s=0, orphaned_before=started)
+        rerenders = resend_stale_renders(orphaned_before=started)
         if resumed or rerenders:
             log.info("Resumed %d unfinished job(s) and %d re-render(s).", resumed, rerenders)
     except Exception:  # a database that is not migrated yet must not stop the app

@@ -282,12 +282,17 @@ def process_job(job_id: int, orphaned_before: float | None = None) -> None:
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
-def recover_stale_jobs(
+def recover_stale_jobs(stale_after_s: float | None = None) -> None:
+    """Send `process_job` again for every job no worker is on (scheduled every minute)."""
+    resend_stale_jobs(stale_after_s=stale_after_s)
+
+
+def resend_stale_jobs(
     stale_after_s: float | None = None,
     requeue_after_s: float | None = None,
     orphaned_before: float | None = None,
 ) -> int:
-    """Send `process_job` again for every job no worker is on (scheduled; and at start).
+    """Send `process_job` again for every job no worker is on; how many were sent.
 
     `orphaned_before` (a UNIX time: when this app process started) also takes over
     runs whose heartbeat predates the start, fresh or not: the embedded app is the

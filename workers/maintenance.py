@@ -44,7 +44,12 @@ def purge_expired_sessions() -> None:
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
-def sweep_work_files() -> dict[str, int]:
+def sweep_work_files() -> None:
+    """Delete abandoned upload parts and work folders no job will use again (scheduled)."""
+    sweep_files()
+
+
+def sweep_files() -> dict[str, int]:
     """Delete abandoned upload parts and work folders no job will use again.
 
     Removes `uploads/*.part` untouched for `UPLOAD_PART_MAX_AGE_S`; `work/job-N/`
@@ -65,13 +70,12 @@ def sweep_work_files() -> dict[str, int]:
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
-def sweep_abandoned_uploads() -> int:
+def sweep_abandoned_uploads() -> None:
     """Remove uploads that never finished (a closed tab, a crashed app): rows and objects."""
     with session_scope() as session:
         removed = videos.sweep_abandoned_uploads(session=session)
     if removed:
         log.info("Swept %d abandoned upload(s).", removed)
-    return removed
 
 
 def _latest_change(path: Path) -> float:

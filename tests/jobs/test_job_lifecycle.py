@@ -240,7 +240,7 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
 
         _wait_for(setup, abandoned, "the job to count as abandoned")
         sent = run_in_app_process(
-            setup.env, f"print(recover_stale_jobs(2))\nprocess_job.send({job_id})"
+            setup.env, f"print(resend_stale_jobs(2))\nprocess_job.send({job_id})"
         )
         assert sent.strip() == "1"
         job = _wait_for(setup, lambda: _ended(job_id), "the job to end")
