@@ -6,8 +6,6 @@ with the session cookie of a different, signed-in user.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -20,6 +18,7 @@ from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.state.clips import MyClipsState
 from clipgen.state.generate import GenerateState, stream_upload
 from clipgen.state.job import JobState
+from tests.support.aio import run_coroutine
 
 PASSWORD = "a sturdy passphrase"
 
@@ -214,7 +213,7 @@ def test_an_anonymous_upload_is_refused_before_a_byte_is_written(
 ) -> None:
     chunks = _chunks(_Chunk("talk.mp4", 0, b"x" * 1000))
     with pytest.raises(NotAuthenticated):
-        asyncio.run(stream_upload("forged-token", chunks))
+        run_coroutine(stream_upload("forged-token", chunks))
     assert _uploads_left(isolated_settings) == []
     assert session.exec(select(func.count()).select_from(Video)).one() == 0
 
@@ -227,7 +226,7 @@ def test_an_upload_past_its_allowance_stops_and_leaves_nothing(
     mb = 1024 * 1024
     chunks = _chunks(_Chunk("big.mp4", 0, b"x" * mb), _Chunk("big.mp4", mb, b"x" * 10))
     with pytest.raises(ServiceError, match="larger than the 1 MB limit"):
-        asyncio.run(stream_upload(owned["token"], chunks))
+        run_coroutine(stream_upload(owned["token"], chunks))
     assert _uploads_left(isolated_settings) == []
     videos = session.exec(select(Video.original_filename)).all()
     assert videos == ["talk.mp4"]  # only the owner's earlier upload
@@ -247,7 +246,7 @@ def test_a_third_upload_at_once_is_refused_before_a_byte_is_written(
     owner_token = auth.sign_in(session=session, email="owner@example.com", password=PASSWORD)[0]
     session.commit()
     with pytest.raises(ServiceError, match="2 uploads in progress"):
-        asyncio.run(stream_upload(owner_token, _chunks(_Chunk("c.mp4", 0, b"x" * 10))))
+        run_coroutine(stream_upload(owner_token, _chunks(_Chunk("c.mp4", 0, b"x" * 10))))
     assert _uploads_left(isolated_settings) == []
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -28,6 +27,7 @@ from clipgen.config import PROJECT_ROOT, get_settings
 from clipgen.models import JobStatus, ProcessingJob, Video
 from clipgen.services.auth import service as auth
 from tests.jobs.conftest import broker_url  # noqa: F401  (a private Redis database)
+from tests.support.aio import run_coroutine
 from workers import maintenance
 from workers.clips import recover_stale_renders
 from workers.embedded import in_process_worker, start_in_process_worker
@@ -274,7 +274,7 @@ def test_the_embedded_app_runs_the_schedule_while_its_worker_runs(database_url: 
             return {job.id for job in running.get_jobs()}
 
     try:
-        assert asyncio.run(app_lifetime()) == {entry.name for entry in SCHEDULE}
+        assert run_coroutine(app_lifetime()) == {entry.name for entry in SCHEDULE}
         assert embedded_scheduler() is None
     finally:
         stop_embedded_scheduler()
