@@ -119,6 +119,9 @@ def test_my_clips_lists_searches_and_deletes(page: Page, app_url: str, talk_file
     expect(page.get_by_test_id("library-card")).to_have_count(1)
     page.get_by_test_id("library-delete").click()
     page.get_by_test_id("library-confirm").click()
+    expect(page.get_by_test_id("library-empty")).to_be_visible()  # the only match is gone
+    page.get_by_test_id("library-search").fill("")
+    page.get_by_test_id("library-search").press("Enter")
     expect(page.get_by_test_id("library-card")).to_have_count(1)
 
     # The upload is listed with the quota used; deleting it takes its last clip along.
@@ -130,6 +133,7 @@ def test_my_clips_lists_searches_and_deletes(page: Page, app_url: str, talk_file
     page.get_by_test_id("confirm-delete-video").click()
     expect(page.get_by_test_id("video-row")).to_have_count(0)
     page.get_by_test_id("nav").first.get_by_text("My clips", exact=True).click()
+    expect(page.get_by_test_id("library-card")).to_have_count(0)
     expect(page.get_by_test_id("library-empty")).to_be_visible()
 
 
