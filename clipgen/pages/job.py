@@ -10,6 +10,20 @@ from clipgen.components.layout import page_header, template
 from clipgen.state.job import JobState
 
 
+def _retry_or_delete() -> rx.Component:
+    """What a job no worker is on offers: run it again, or delete it."""
+    return rx.hstack(
+        rx.button(
+            "Try again",
+            size="2",
+            on_click=JobState.retry,
+            custom_attrs={"data-testid": "job-retry"},
+        ),
+        _delete_job_button(),
+        spacing="3",
+    )
+
+
 def _delete_job_button() -> rx.Component:
     return confirm_delete(
         rx.button(
@@ -62,18 +76,7 @@ def _progress() -> rx.Component:
                     on_click=JobState.cancel,
                     custom_attrs={"data-testid": "job-cancel"},
                 ),
-                rx.cond(
-                    JobState.stuck,
-                    rx.hstack(
-                        rx.button(
-                            "Try again",
-                            size="2",
-                            on_click=JobState.retry,
-                            custom_attrs={"data-testid": "job-retry"},
-                        ),
-                        _delete_job_button(),
-                    ),
-                ),
+                rx.cond(JobState.stuck, _retry_or_delete()),
                 spacing="3",
             ),
             spacing="3",
@@ -88,16 +91,7 @@ def _ended(message: str, color: str, testid: str) -> rx.Component:
         rx.vstack(
             rx.text(message, weight="medium"),
             rx.cond(JobState.error != "", rx.text(JobState.error, size="2")),
-            rx.hstack(
-                rx.button(
-                    "Try again",
-                    size="2",
-                    on_click=JobState.retry,
-                    custom_attrs={"data-testid": "job-retry"},
-                ),
-                _delete_job_button(),
-                spacing="3",
-            ),
+            _retry_or_delete(),
             spacing="2",
         ),
         icon="circle-alert",
