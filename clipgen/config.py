@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     max_video_minutes: int = Field(default=240, gt=0)
     user_quota_gb: float = Field(default=50, gt=0)
     max_concurrent_uploads: int = Field(default=2, gt=0)
+    earnings_hold_days: int = Field(default=7, ge=0)
 
     youtube_client_id: str = ""
     youtube_client_secret: SecretStr = SecretStr("")

@@ -33,6 +33,7 @@ from workers.clips import recover_stale_renders
 from workers.embedded import in_process_worker, start_in_process_worker
 from workers.generation import recover_stale_jobs
 from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
+from workers.money import release_matured_earnings
 from workers.scheduler import (
     SCHEDULE,
     build_scheduler,
@@ -69,6 +70,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (sweep_work_files, "35 * * * *"),
         (recover_stale_renders, "every 5m"),
         (sweep_abandoned_uploads, "20 * * * *"),
+        (release_matured_earnings, "50 * * * *"),
     ]
     scheduler = build_scheduler(BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -78,6 +80,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "sweep_work_files",
         "recover_stale_renders",
         "sweep_abandoned_uploads",
+        "release_matured_earnings",
     }
 
     recover = jobs["recover_stale_jobs"]

@@ -40,6 +40,7 @@ from clipgen.config import get_settings
 from workers.clips import recover_stale_renders
 from workers.generation import recover_stale_jobs
 from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
+from workers.money import release_matured_earnings
 
 log = logging.getLogger("workers.scheduler")
 
@@ -68,6 +69,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(recover_stale_renders, "every 5m"),
     # Uploads that never finished: their rows and stored objects.
     Scheduled(sweep_abandoned_uploads, "20 * * * *"),
+    # Pending earnings whose hold (EARNINGS_HOLD_DAYS) ended become available.
+    Scheduled(release_matured_earnings, "50 * * * *"),
 )
 
 # A message older than its line's period is dropped by the worker (Dramatiq's AgeLimit),

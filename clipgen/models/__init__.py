@@ -2,12 +2,14 @@
 
 from clipgen.models.activity import AuditLog, Notification
 from clipgen.models.ledger import (
+    UNPROTECTED_KINDS,
     AccountKind,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
     Payout,
     PayoutStatus,
+    TransactionKind,
 )
 from clipgen.models.marketplace import (
     Campaign,
@@ -60,6 +62,8 @@ __all__ = [
     "Submission",
     "SubmissionStatus",
     "Tier",
+    "TransactionKind",
+    "UNPROTECTED_KINDS",
     "UTCDateTime",
     "User",
     "Video",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import JSON, CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
 from clipgen.models.types import UTCDateTime, utcnow
@@ -22,6 +23,28 @@ class AccountKind(StrEnum):
     EXTERNAL_PAYOUTS = "external_payouts"
 
 
+# Accounts that may go below zero: the platform's and the outside world's. Every other
+# balance is money someone holds, and the database refuses to let it go negative.
+UNPROTECTED_KINDS = (
+    AccountKind.PLATFORM_REVENUE,
+    AccountKind.EXTERNAL_DEPOSITS,
+    AccountKind.EXTERNAL_PAYOUTS,
+)
+
+
+class TransactionKind(StrEnum):
+    DEPOSIT = "deposit"
+    CAMPAIGN_RESERVE = "campaign_reserve"
+    CAMPAIGN_RELEASE = "campaign_release"
+    APPROVAL = "approval"
+    CPM = "cpm"
+    BONUS = "bonus"
+    EARNINGS_RELEASE = "earnings_release"
+    PAYOUT_REQUEST = "payout_request"
+    PAYOUT_PAID = "payout_paid"
+    PAYOUT_REJECTED = "payout_rejected"
+
+
 class PayoutStatus(StrEnum):
     REQUESTED = "requested"
     PAID = "paid"
@@ -35,12 +58,21 @@ class LedgerAccount(SQLModel, table=True):
     """
 
     __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        CheckConstraint(
+            "balance_cents >= 0 OR kind IN "
+            "('platform_revenue', 'external_deposits', 'external_payouts')",
+            name="protected_balance_not_negative",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True)
     kind: str = Field(max_length=32)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    # The sum of the account's entries, kept in step by the one posting function.
+    balance_cents: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -49,11 +81,24 @@ class LedgerTransaction(SQLModel, table=True):
 
     __tablename__ = "ledger_transactions"
 
+    __table_args__ = (
+        Index("ix_ledger_transactions_submission", "submission_id", "kind"),
+        Index("ix_ledger_transactions_release_at", "release_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=128, unique=True)
     kind: str = Field(max_length=32, index=True)
     memo: str = Field(default="", max_length=500)
     actor_id: int | None = Field(default=None, foreign_key="users.id")
+    # What the money was for, so every statement line can say it.
+    campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", index=True)
+    submission_id: int | None = Field(default=None, foreign_key="submissions.id")
+    payout_id: int | None = Field(default=None, foreign_key="payouts.id", index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Earnings: when their pending part may become available; the release that did it.
+    release_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    release_of: int | None = Field(default=None, foreign_key="ledger_transactions.id", unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -126,6 +126,8 @@ class Submission(SQLModel, table=True):
     feedback: str = ""
     reviewer_id: int | None = Field(default=None, foreign_key="users.id")
     auto_approved: bool = False
+    # An admin's fraud hold: its pending earnings stay pending until released.
+    earnings_held: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -1,0 +1,230 @@
+"""What clippers earn: the price of an approved clip, CPM as views grow, and performance
+bonuses at view thresholds (DESIGN §4), each booked from the campaign's escrow.
+
+Every booking is split by the clipper's tier at approval (kept on the approval's
+transaction, so the clip's later CPM and bonuses split the same way): the clipper's
+share, rounded down to the cent, goes to their pending balance and the rest to platform
+revenue. Escrow never goes negative: a booking larger than what is left pays what is
+left and marks the campaign exhausted. Calls are idempotent and may come in any order:
+views that were already paid for book nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from clipgen.config import get_settings
+from clipgen.models import (
+    AccountKind,
+    Campaign,
+    LedgerEntry,
+    LedgerTransaction,
+    MarketJob,
+    Submission,
+    SubmissionStatus,
+    TransactionKind,
+    utcnow,
+)
+from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.money.ledger import (
+    Posting,
+    Purpose,
+    account,
+    find_transaction,
+    locked_balance,
+    post_transaction,
+)
+from clipgen.services.money.tiers import clipper_standing, split, standing
+
+# (views, percent of the clip's base price), lowest first.
+BONUS_THRESHOLDS: tuple[tuple[int, int], ...] = (
+    (100_000, 20),
+    (500_000, 50),
+    (1_000_000, 100),
+    (5_000_000, 200),
+)
+EARNING_KINDS = (TransactionKind.APPROVAL, TransactionKind.CPM, TransactionKind.BONUS)
+
+
+def _approval_key(submission_id: int) -> str:
+    return f"approval:{submission_id}"
+
+
+def _locked_submission(
+    session: Session, submission_id: int
+) -> tuple[Submission, MarketJob, Campaign]:
+    """The submission (locked: one booking per submission at a time), its job and campaign."""
+    submission = session.exec(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+    ).first()
+    if submission is None:
+        raise NotFound("That submission was not found.")
+    job = session.get(MarketJob, submission.job_id)
+    campaign = session.get(Campaign, job.campaign_id)
+    return submission, job, campaign
+
+
+def _book(
+    session: Session,
+    *,
+    key: str,
+    kind: TransactionKind,
+    wanted_cents: int,
+    campaign: Campaign,
+    submission: Submission,
+    clipper_id: int,
+    clipper_percent: int,
+    details: dict,
+) -> LedgerTransaction | None:
+    """Move up to `wanted_cents` from escrow, split; None when escrow had nothing."""
+    if find_transaction(session, key) is not None:
+        return find_transaction(session, key)
+    escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    left = locked_balance(session, escrow)
+    gross = min(wanted_cents, max(0, left))
+    if gross < wanted_cents and not campaign.is_exhausted:
+        campaign.is_exhausted = True
+        session.add(campaign)
+    if gross <= 0:
+        return None
+    clipper_cents, platform_cents = split(gross, clipper_percent)
+    return post_transaction(
+        session,
+        key=key,
+        purpose=Purpose(
+            kind=kind,
+            campaign_id=campaign.id,
+            submission_id=submission.id,
+            details={
+                **details,
+                "gross_cents": gross,
+                "clipper_cents": clipper_cents,
+                "platform_cents": platform_cents,
+                "clipper_percent": clipper_percent,
+                "clipper_id": clipper_id,
+                "short_cents": wanted_cents - gross,
+            },
+            release_at=utcnow() + timedelta(days=get_settings().earnings_hold_days),
+        ),
+        postings=[
+            Posting(escrow, -gross),
+            Posting(
+                account(session, AccountKind.CLIPPER_PENDING, user_id=clipper_id), clipper_cents
+            ),
+            Posting(account(session, AccountKind.PLATFORM_REVENUE), platform_cents),
+        ],
+    )
+
+
+def book_approval(*, session: Session, submission_id: int) -> LedgerTransaction | None:
+    """Pay an approved submission its campaign's price per clip, split by the clipper's
+    tier now (their approvals before this one, and their views); once per submission.
+
+    None when the campaign's escrow was already empty (the campaign is then exhausted).
+    """
+    existing = find_transaction(session, _approval_key(submission_id))
+    if existing is not None:
+        return existing
+    submission, job, campaign = _locked_submission(session, submission_id)
+    if submission.status != SubmissionStatus.APPROVED:
+        raise InvalidInput("Only an approved submission is paid.")
+    now = clipper_standing(session, job.clipper_id)
+    # The tier at the moment of approval: this approval itself does not count yet.
+    before = standing(max(0, now.approved_clips - 1), now.total_views)
+    return _book(
+        session,
+        key=_approval_key(submission.id),
+        kind=TransactionKind.APPROVAL,
+        wanted_cents=campaign.price_per_clip_cents,
+        campaign=campaign,
+        submission=submission,
+        clipper_id=job.clipper_id,
+        clipper_percent=before.clipper_percent,
+        details={"tier": before.tier, "price_cents": campaign.price_per_clip_cents},
+    )
+
+
+def _booked_gross(
+    session: Session, submission_id: int, kind: TransactionKind, escrow_id: int
+) -> int:
+    """How much a submission has taken from escrow for one kind of earning so far."""
+    taken = session.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+        .join(LedgerTransaction, col(LedgerTransaction.id) == LedgerEntry.transaction_id)
+        .where(
+            LedgerTransaction.submission_id == submission_id,
+            LedgerTransaction.kind == kind,
+            LedgerEntry.account_id == escrow_id,
+        )
+    ).one()
+    return -int(taken)
+
+
+def bonus_percent(views: int) -> tuple[int, int]:
+    """(threshold, percent) of the highest bonus threshold `views` reached; (0, 0) if none."""
+    reached = [
+        (threshold, percent) for threshold, percent in BONUS_THRESHOLDS if views >= threshold
+    ]
+    return reached[-1] if reached else (0, 0)
+
+
+def book_views(*, session: Session, submission_id: int, views: int) -> list[LedgerTransaction]:
+    """Bring a submission's CPM earnings and bonus up to date with its view count.
+
+    CPM: `cpm_cents` per 1,000 views, up to the campaign's per-clip cap. Bonus: a share
+    of the base price at the highest threshold reached, booking only the difference
+    from what was booked before, each threshold once. A lower or repeated count books
+    nothing; only an approved (and paid) submission earns from views.
+    """
+    if isinstance(views, bool) or not isinstance(views, int) or views < 0:
+        raise InvalidInput("A view count is a whole number, zero or more.")
+    approval = find_transaction(session, _approval_key(submission_id))
+    if approval is None:
+        return []
+    submission, job, campaign = _locked_submission(session, submission_id)
+    percent = int(approval.details["clipper_percent"])
+    escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    booked: list[LedgerTransaction] = []
+    common = {
+        "campaign": campaign,
+        "submission": submission,
+        "clipper_id": job.clipper_id,
+        "clipper_percent": percent,
+    }
+
+    if campaign.cpm_cents > 0:
+        target = views * campaign.cpm_cents // 1000
+        if campaign.cpm_cap_cents > 0:
+            target = min(target, campaign.cpm_cap_cents)
+        already = _booked_gross(session, submission.id, TransactionKind.CPM, escrow.id)
+        if target > already:
+            posted = _book(
+                session,
+                key=f"cpm:{submission.id}:{target}",
+                kind=TransactionKind.CPM,
+                wanted_cents=target - already,
+                details={"views": views, "cpm_cents": campaign.cpm_cents, "target_cents": target},
+                **common,
+            )
+            if posted is not None:
+                booked.append(posted)
+
+    threshold, bonus = bonus_percent(views)
+    if bonus:
+        target = campaign.price_per_clip_cents * bonus // 100
+        already = _booked_gross(session, submission.id, TransactionKind.BONUS, escrow.id)
+        if target > already:
+            posted = _book(
+                session,
+                key=f"bonus:{submission.id}:{threshold}",
+                kind=TransactionKind.BONUS,
+                wanted_cents=target - already,
+                details={"views": views, "threshold": threshold, "bonus_percent": bonus},
+                **common,
+            )
+            if posted is not None:
+                booked.append(posted)
+    return booked

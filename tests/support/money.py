@@ -1,0 +1,103 @@
+"""People, campaigns and approved submissions for money tests, made the way the
+marketplace will make them (rows here; the money moves through the real services)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from clipgen.models import (
+    Campaign,
+    CampaignStatus,
+    MarketJob,
+    MarketJobStatus,
+    Publication,
+    Role,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
+from clipgen.services.auth import service as auth
+from clipgen.services.auth.service import UserView
+
+PASSWORD = "a sturdy passphrase"
+_numbers = itertools.count(1)
+
+
+def person(session: Session, role: str, name: str = "") -> UserView:
+    """A clipper, client or admin account."""
+    number = next(_numbers)
+    email = f"{name or role}{number}@example.com"
+    if role == Role.ADMIN:
+        return auth.create_admin(session=session, email=email, password=PASSWORD)
+    return auth.register(
+        session=session,
+        email=email,
+        display_name=(name or role).title(),
+        password=PASSWORD,
+        role=role,
+    )
+
+
+def campaign(
+    session: Session,
+    client: UserView,
+    *,
+    price_cents: int = 1000,
+    budget_cents: int = 10_000,
+    cpm_cents: int = 0,
+    cpm_cap_cents: int = 0,
+    max_clips: int = 10,
+    title: str = "Launch week",
+) -> Campaign:
+    """A draft campaign of `client` (activate it with `funds.reserve_campaign_budget`)."""
+    row = Campaign(
+        client_id=client.id,
+        title=title,
+        price_per_clip_cents=price_cents,
+        budget_cents=budget_cents,
+        cpm_cents=cpm_cents,
+        cpm_cap_cents=cpm_cap_cents,
+        max_clips=max_clips,
+        status=CampaignStatus.DRAFT,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def approved_submission(
+    session: Session, campaign_row: Campaign, clipper: UserView, *, views: int = 0
+) -> Submission:
+    """A clipper's claim on the campaign with an approved submission (and a post with views)."""
+    job = MarketJob(
+        campaign_id=campaign_row.id,
+        clipper_id=clipper.id,
+        status=MarketJobStatus.APPROVED,
+        expires_at=utcnow() + timedelta(hours=48),
+    )
+    session.add(job)
+    session.flush()
+    submission = Submission(
+        job_id=job.id,
+        status=SubmissionStatus.APPROVED,
+        post_url=f"https://youtube.com/shorts/x{job.id}",
+        reviewed_at=utcnow(),
+    )
+    session.add(submission)
+    session.flush()
+    if views:
+        session.add(
+            Publication(
+                submission_id=submission.id,
+                clipper_id=clipper.id,
+                platform="youtube",
+                url=submission.post_url,
+                external_id=f"x{job.id}",
+                views=views,
+            )
+        )
+        session.flush()
+    return submission
