@@ -6,7 +6,19 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from clipgen.api import files_app
-from clipgen.pages import account, auth, clips, coming_soon, dashboard, generate, job, landing  # noqa: F401
+from clipgen.pages import (  # noqa: F401
+    account,
+    admin_money,
+    auth,
+    billing,
+    clips,
+    coming_soon,
+    dashboard,
+    earnings,
+    generate,
+    job,
+    landing,
+)
 from workers.embedded import in_process_worker
 
 log = logging.getLogger("clipgen")

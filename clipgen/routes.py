@@ -18,6 +18,7 @@ REVIEWS = "/reviews"
 BILLING = "/billing"
 
 ADMIN_PAYOUTS = "/admin/payouts"
+ADMIN_MONEY = "/admin/money"
 ADMIN_USERS = "/admin/users"
 ADMIN_FLAGS = "/admin/flags"
 JOB = "/jobs/[job_id]"

@@ -36,6 +36,7 @@ CLIENT_ITEMS = (
 )
 ADMIN_ITEMS = (
     NavItem("Payouts", routes.ADMIN_PAYOUTS, "banknote"),
+    NavItem("Money", routes.ADMIN_MONEY, "landmark"),
     NavItem("Users", routes.ADMIN_USERS, "users"),
     NavItem("Flags", routes.ADMIN_FLAGS, "flag"),
 )

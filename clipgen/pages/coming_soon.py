@@ -29,30 +29,12 @@ _PAGES = [
         "clipper",
         "Open campaigns you can claim will be listed here.",
     ),
-    (
-        routes.EARNINGS,
-        "Earnings",
-        "clipper",
-        "Your pending and available earnings, tier and payouts will be shown here.",
-    ),
     (routes.CAMPAIGNS, "Campaigns", "client", "Create, fund and manage your campaigns here."),
     (
         routes.REVIEWS,
         "Reviews",
         "client",
         "Clips clippers submit to your campaigns will wait for your review here.",
-    ),
-    (
-        routes.BILLING,
-        "Billing",
-        "client",
-        "Your balance, deposits and campaign escrow will be shown here.",
-    ),
-    (
-        routes.ADMIN_PAYOUTS,
-        "Payouts",
-        "admin",
-        "Payout requests waiting for approval will be listed here.",
     ),
     (
         routes.ADMIN_USERS,

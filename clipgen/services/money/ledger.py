@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -183,15 +183,20 @@ def post_transaction(
         session.add(transaction)
         session.flush()
         now = utcnow()
+        # All the entries in one statement: one round trip, not one per entry.
+        session.execute(
+            insert(LedgerEntry),
+            [
+                {
+                    "transaction_id": transaction.id,
+                    "account_id": posting.account.id,
+                    "amount_cents": posting.amount_cents,
+                    "created_at": now,
+                }
+                for posting in lines
+            ],
+        )
         for posting in lines:
-            session.add(
-                LedgerEntry(
-                    transaction_id=transaction.id,
-                    account_id=posting.account.id,
-                    amount_cents=posting.amount_cents,
-                    created_at=now,
-                )
-            )
             session.exec(
                 update(LedgerAccount)
                 .where(col(LedgerAccount.id) == posting.account.id)

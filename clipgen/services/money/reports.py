@@ -122,10 +122,11 @@ def describe(transaction: LedgerTransaction, campaign_title: str | None) -> str:
         return f"Payout #{transaction.payout_id} rejected: {details.get('reason', '')}"
     if kind == TransactionKind.DEPOSIT:
         return f"Deposit (reference {details.get('reference', '')})"
+    named = f"“{campaign_title}”" if campaign_title else "a campaign"
     if kind == TransactionKind.CAMPAIGN_RESERVE:
-        return f"Budget moved to escrow for{of_campaign or ' a campaign'}"
+        return f"Budget of {named} moved to its escrow"
     if kind == TransactionKind.CAMPAIGN_RELEASE:
-        return f"Unspent budget returned from{of_campaign or ' a campaign'}"
+        return f"Unspent budget of {named} returned"
     return transaction.memo or kind
 
 

@@ -1,0 +1,519 @@
+"""Admin Payouts (the queue of payout requests, decisions, CSV) and Admin Money (the
+platform's totals, the ledger check, deposits and earnings holds)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from clipgen import routes
+from clipgen.components.layout import page_header, template
+from clipgen.components.money import error_callout, figure, figures, section, status_badge
+from clipgen.state.money import AdminMoneyState, AdminPayoutsState
+
+# --- Payouts ------------------------------------------------------------------------------
+
+
+def _queue_row(row: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.vstack(
+                    rx.text(row["clipper_name"], weight="bold", size="3"),
+                    rx.text(row["clipper_email"], size="2", color=rx.color("gray", 11)),
+                    spacing="0",
+                ),
+                rx.spacer(),
+                rx.vstack(
+                    rx.text(
+                        row["amount"],
+                        size="5",
+                        weight="bold",
+                        custom_attrs={"data-testid": "queue-amount"},
+                    ),
+                    rx.text(
+                        "#",
+                        row["id"],
+                        " · requested ",
+                        row["requested_at"],
+                        " · ",
+                        row["age"],
+                        size="1",
+                        color=rx.color("gray", 11),
+                    ),
+                    spacing="0",
+                    align="end",
+                ),
+                width="100%",
+                align="start",
+                wrap="wrap",
+            ),
+            rx.cond(
+                AdminPayoutsState.action_payout_id == row["id"],
+                error_callout(AdminPayoutsState.action_error, "approve-error"),
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.el.input(type="hidden", name="payout_id", value=row["id"]),
+                    rx.input(
+                        name="reference",
+                        placeholder="Transfer reference",
+                        auto_complete="off",
+                        width="220px",
+                        custom_attrs={
+                            "data-testid": "approve-reference",
+                            "aria-label": "Transfer reference",
+                        },
+                    ),
+                    rx.button(
+                        rx.icon("circle-check", size=14),
+                        "Mark paid",
+                        type="submit",
+                        color_scheme="green",
+                        custom_attrs={"data-testid": "approve-submit"},
+                    ),
+                    rx.spacer(),
+                    rx.button(
+                        "Reject…",
+                        type="button",
+                        variant="soft",
+                        color_scheme="red",
+                        on_click=AdminPayoutsState.start_reject(row["id"]),
+                        custom_attrs={"data-testid": "reject-open"},
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                on_submit=AdminPayoutsState.approve,
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "queue-row"},
+    )
+
+
+def _reject_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Reject this payout?"),
+            rx.dialog.description(
+                AdminPayoutsState.reject_summary,
+                ". The money goes back to the clipper's available balance, and they see "
+                "your reason.",
+            ),
+            rx.form(
+                rx.vstack(
+                    error_callout(AdminPayoutsState.reject_error, "reject-error"),
+                    rx.text_area(
+                        name="reason",
+                        placeholder="Why is it rejected?",
+                        width="100%",
+                        custom_attrs={"data-testid": "reject-reason", "aria-label": "Reason"},
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Keep it", type="button", variant="soft", color_scheme="gray")
+                        ),
+                        rx.button(
+                            "Reject payout",
+                            type="submit",
+                            color_scheme="red",
+                            custom_attrs={"data-testid": "reject-submit"},
+                        ),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    padding_top="12px",
+                ),
+                on_submit=AdminPayoutsState.reject,
+            ),
+        ),
+        open=AdminPayoutsState.reject_open,
+        on_open_change=AdminPayoutsState.close_reject,
+    )
+
+
+def _decided_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text("#", row["id"], size="2")),
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row["clipper_name"], size="2", weight="medium"),
+                rx.text(row["clipper_email"], size="1", color=rx.color("gray", 11)),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(rx.text(row["amount"], size="2", weight="medium")),
+        rx.table.cell(status_badge(row["status"])),
+        rx.table.cell(rx.text(row["detail"], size="2")),
+        rx.table.cell(rx.text(row["decided_at"], size="2", white_space="nowrap")),
+        custom_attrs={"data-testid": "decided-row", "data-status": row["status"]},
+    )
+
+
+@template(routes.ADMIN_PAYOUTS, "Payouts", role="admin", on_load=AdminPayoutsState.open_page)
+def admin_payouts() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            page_header("Payouts", "Pay clippers' requests by bank transfer, then record them."),
+            rx.spacer(),
+            rx.button(
+                rx.icon("download", size=14),
+                "Export CSV",
+                variant="soft",
+                on_click=AdminPayoutsState.export_csv,
+                custom_attrs={"data-testid": "payouts-export"},
+            ),
+            width="100%",
+            align="start",
+            wrap="wrap",
+        ),
+        error_callout(AdminPayoutsState.load_error, "payouts-error"),
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Waiting", size="4"),
+                rx.badge(
+                    AdminPayoutsState.queue.length(),
+                    color_scheme="amber",
+                    custom_attrs={"data-testid": "queue-count"},
+                ),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(
+                "Oldest first. Send the money, then record the transfer's reference; or "
+                "reject the request with a reason and the money goes back to the clipper.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+            rx.cond(
+                AdminPayoutsState.queue.length() == 0,
+                rx.callout(
+                    "No payout requests are waiting.",
+                    icon="circle-check",
+                    color_scheme="green",
+                    width="100%",
+                    custom_attrs={"data-testid": "queue-empty"},
+                ),
+                rx.vstack(
+                    rx.foreach(AdminPayoutsState.queue, _queue_row), spacing="3", width="100%"
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        _reject_dialog(),
+        section(
+            "Decided",
+            rx.cond(
+                AdminPayoutsState.decided.length() == 0,
+                rx.text("No payouts decided yet.", size="2", color=rx.color("gray", 11)),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Payout"),
+                                rx.table.column_header_cell("Clipper"),
+                                rx.table.column_header_cell("Amount"),
+                                rx.table.column_header_cell("Status"),
+                                rx.table.column_header_cell("Reference or reason"),
+                                rx.table.column_header_cell("Decided"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(AdminPayoutsState.decided, _decided_row)),
+                        variant="surface",
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+            ),
+            subtitle="The latest paid and rejected payouts, newest first.",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+# --- Money --------------------------------------------------------------------------------
+
+
+def _field(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+def _ledger_check() -> rx.Component:
+    return section(
+        "Ledger check",
+        rx.cond(
+            AdminMoneyState.ledger_ok,
+            rx.callout(
+                rx.text(
+                    rx.text.strong("All good. "),
+                    "Every transaction sums to zero, every balance equals its entries, and no "
+                    "one's balance is below zero. ",
+                    AdminMoneyState.ledger_summary,
+                ),
+                icon="shield-check",
+                color_scheme="green",
+                width="100%",
+                custom_attrs={"data-testid": "ledger-ok"},
+            ),
+            rx.callout(
+                rx.vstack(
+                    rx.text(
+                        rx.text.strong("The ledger has problems. "),
+                        "Do not pay out until they are understood.",
+                    ),
+                    rx.foreach(
+                        AdminMoneyState.ledger_problems,
+                        lambda problem: rx.text("• ", problem, size="2"),
+                    ),
+                    spacing="1",
+                ),
+                icon="shield-alert",
+                color_scheme="red",
+                width="100%",
+                custom_attrs={"data-testid": "ledger-problems"},
+            ),
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon("scale", size=14),
+                "Run check",
+                variant="soft",
+                on_click=AdminMoneyState.run_check,
+                custom_attrs={"data-testid": "ledger-run-check"},
+            ),
+            rx.text("Checked ", AdminMoneyState.checked_at, size="1", color=rx.color("gray", 11)),
+            align="center",
+            spacing="3",
+        ),
+    )
+
+
+def _deposit_form() -> rx.Component:
+    return section(
+        "Record a deposit",
+        error_callout(AdminMoneyState.deposit_error, "deposit-error"),
+        rx.form(
+            rx.vstack(
+                _field(
+                    "Client",
+                    rx.select.root(
+                        rx.select.trigger(
+                            placeholder="Choose a client",
+                            width="100%",
+                            custom_attrs={"data-testid": "deposit-client"},
+                        ),
+                        rx.select.content(
+                            rx.foreach(
+                                AdminMoneyState.clients,
+                                lambda client: rx.select.item(client["label"], value=client["id"]),
+                            )
+                        ),
+                        name="client_id",
+                    ),
+                ),
+                rx.grid(
+                    _field(
+                        "Amount",
+                        rx.input(
+                            rx.input.slot("$"),
+                            name="amount",
+                            placeholder="250.00",
+                            input_mode="decimal",
+                            auto_complete="off",
+                            custom_attrs={"data-testid": "deposit-amount"},
+                        ),
+                    ),
+                    _field(
+                        "Reference",
+                        rx.input(
+                            name="reference",
+                            placeholder="Bank transfer id",
+                            auto_complete="off",
+                            custom_attrs={"data-testid": "deposit-reference"},
+                        ),
+                    ),
+                    columns="2",
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.button(
+                    rx.icon("piggy-bank", size=14),
+                    "Record deposit",
+                    type="submit",
+                    custom_attrs={"data-testid": "deposit-submit"},
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            key=AdminMoneyState.deposit_form_key,
+            on_submit=AdminMoneyState.record_deposit,
+            width="100%",
+        ),
+        subtitle="When a client's bank transfer arrives. The same reference twice is one deposit.",
+    )
+
+
+def _hold_forms() -> rx.Component:
+    return section(
+        "Hold earnings",
+        rx.text(
+            "A held submission's earnings stay pending until you release them, even past the "
+            "usual hold.",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
+        error_callout(AdminMoneyState.hold_error, "hold-error"),
+        rx.form(
+            rx.vstack(
+                rx.grid(
+                    _field(
+                        "Submission #",
+                        rx.input(
+                            name="submission_id",
+                            placeholder="42",
+                            input_mode="numeric",
+                            auto_complete="off",
+                            custom_attrs={"data-testid": "hold-submission"},
+                        ),
+                    ),
+                    _field(
+                        "Reason (the clipper is told)",
+                        rx.input(
+                            name="reason",
+                            placeholder="Sudden view jump under review",
+                            auto_complete="off",
+                            custom_attrs={"data-testid": "hold-reason"},
+                        ),
+                    ),
+                    columns="2",
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.button(
+                    rx.icon("lock", size=14),
+                    "Hold earnings",
+                    type="submit",
+                    color_scheme="amber",
+                    custom_attrs={"data-testid": "hold-submit"},
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            key=AdminMoneyState.hold_form_key,
+            on_submit=AdminMoneyState.hold,
+            width="100%",
+        ),
+        rx.divider(),
+        rx.heading("Release a hold", size="3"),
+        error_callout(AdminMoneyState.release_error, "release-error"),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="submission_id",
+                    placeholder="Submission #",
+                    input_mode="numeric",
+                    auto_complete="off",
+                    width="160px",
+                    custom_attrs={"data-testid": "release-submission"},
+                ),
+                rx.button(
+                    rx.icon("lock-open", size=14),
+                    "Release",
+                    type="submit",
+                    variant="soft",
+                    custom_attrs={"data-testid": "release-submit"},
+                ),
+                spacing="3",
+                align="center",
+            ),
+            key=AdminMoneyState.release_form_key,
+            on_submit=AdminMoneyState.release,
+            width="100%",
+        ),
+    )
+
+
+@template(routes.ADMIN_MONEY, "Money", role="admin", on_load=AdminMoneyState.open_page)
+def admin_money() -> rx.Component:
+    return rx.vstack(
+        page_header("Money", "Where every cent on the platform is."),
+        error_callout(AdminMoneyState.load_error, "money-error"),
+        figures(
+            figure(
+                "Platform revenue",
+                AdminMoneyState.revenue,
+                "money-revenue",
+                "The platform's share of approved work.",
+                "trending-up",
+            ),
+            figure(
+                "In escrow",
+                AdminMoneyState.escrow,
+                "money-escrow",
+                "Campaign budgets not yet paid.",
+                "lock",
+            ),
+            figure(
+                "Owed to clippers",
+                AdminMoneyState.owed_to_clippers,
+                "money-owed",
+                "Pending, available and in payout.",
+                "hand-coins",
+            ),
+            figure(
+                "Clients' balances",
+                AdminMoneyState.clients_available,
+                "money-clients",
+                "Deposited, not yet in a campaign.",
+                "wallet",
+            ),
+            figure(
+                "Deposited",
+                AdminMoneyState.deposited,
+                "money-deposited",
+                "Every deposit recorded.",
+                "piggy-bank",
+            ),
+            figure(
+                "Paid out",
+                AdminMoneyState.paid_out,
+                "money-paid-out",
+                "Sent to clippers.",
+                "banknote",
+            ),
+            rx.link(
+                figure(
+                    "Payouts waiting",
+                    AdminMoneyState.payouts_waiting,
+                    "money-payouts-waiting",
+                    "Open the payout queue.",
+                    "hourglass",
+                ),
+                href=routes.ADMIN_PAYOUTS,
+                underline="none",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+        ),
+        _ledger_check(),
+        rx.grid(
+            _deposit_form(),
+            _hold_forms(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )

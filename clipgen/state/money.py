@@ -1,0 +1,571 @@
+"""The money pages: a clipper's Earnings, a client's Billing, and the admins' Payouts and
+Money. Handlers read their inputs as untrusted text, call one service each, and copy
+plain values (strings, numbers) into vars; the services check who is asking."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+import reflex as rx
+
+from clipgen import routes
+from clipgen.models import PayoutStatus, utcnow
+from clipgen.services.auth.service import UserView
+from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.services.money import funds, holds, payouts, reports
+from clipgen.services.money.amounts import format_cents, parse_dollars
+from clipgen.services.money.ledger import InvariantReport
+from clipgen.services.money.payouts import MIN_PAYOUT_CENTS, PayoutView
+from clipgen.services.money.reports import StatementLine, StatementPage
+from clipgen.services.money.tiers import TierStanding
+from clipgen.state.session import SessionState
+
+STATEMENT_PER_PAGE = 20
+DECIDED_PAYOUTS_SHOWN = 50
+MAX_TEXT = 500
+_REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+# --- reading what a browser sent ----------------------------------------------------------
+
+
+def form_text(form_data: object, name: str) -> str:
+    """A text field of a submitted form; anything that is not text counts as empty."""
+    value = form_data.get(name, "") if isinstance(form_data, dict) else ""
+    return value[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+def dollars(value: object, what: str = "The amount") -> int:
+    """Cents from dollars typed in a form: only text is accepted, and only money-shaped text."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be in dollars and cents, like 25.00.")
+    return parse_dollars(value, what)
+
+
+def whole_number(value: object, what: str) -> int:
+    """A positive id typed or sent by the page: digits only."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and int(value.strip()) > 0:
+        return int(value.strip())
+    raise InvalidInput(f"Enter the {what} as a whole number, like 42.")
+
+
+# --- plain values for the pages ------------------------------------------------------------
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
+def age(moment: datetime, now: datetime) -> str:
+    """How long ago, roughly: "just now", "5 min ago", "3 h ago", "2 days ago"."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day ago" if days == 1 else f"{days} days ago"
+
+
+def signed_amount(cents: int) -> str:
+    """ "+$7.00" for money in, "-$10.00" for money out."""
+    return ("+" if cents > 0 else "") + format_cents(cents)
+
+
+def statement_row(line: StatementLine) -> dict[str, str]:
+    return {
+        "at": when(line.at),
+        "description": line.description,
+        "account": line.account,
+        "amount": signed_amount(line.amount_cents),
+        "direction": "in" if line.amount_cents > 0 else "out",
+    }
+
+
+def payout_row(view: PayoutView, now: datetime) -> dict[str, str]:
+    if view.status == PayoutStatus.PAID:
+        detail = f"Reference {view.reference}"
+    elif view.status == PayoutStatus.REJECTED:
+        detail = f"Rejected: {view.rejection_reason}"
+    else:
+        detail = "Waiting for an admin"
+    return {
+        "id": str(view.id),
+        "clipper_name": view.clipper_name,
+        "clipper_email": view.clipper_email,
+        "amount": format_cents(view.amount_cents),
+        "status": view.status,
+        "detail": detail,
+        "reference": view.reference,
+        "reason": view.rejection_reason,
+        "requested_at": when(view.requested_at),
+        "decided_at": when(view.decided_at),
+        "age": age(view.requested_at, now),
+    }
+
+
+def tier_card(standing: TierStanding) -> dict[str, str | int]:
+    """The tier, the split, and what the next tier needs, in words."""
+    have = (
+        f"You have {standing.approved_clips:,} approved "
+        f"{'clip' if standing.approved_clips == 1 else 'clips'} and "
+        f"{standing.total_views:,} views."
+    )
+    if standing.next_tier is None:
+        needs = "You are at the top tier."
+    else:
+        needs = (
+            f"{standing.next_tier.title()} needs {standing.next_needs_clips:,} approved clips "
+            f"or {standing.next_needs_views:,} views."
+        )
+    return {
+        "name": standing.tier.title(),
+        "split": f"{standing.clipper_percent}% / {standing.platform_percent}%",
+        "split_words": (
+            f"You keep {standing.clipper_percent}% of what your clips earn; the platform "
+            f"keeps {standing.platform_percent}%."
+        ),
+        "progress": standing.progress_percent,
+        "needs": needs,
+        "have": have,
+    }
+
+
+def invariant_problems(report: InvariantReport) -> list[str]:
+    """What the ledger check found wrong, one sentence each."""
+    problems = [
+        f"Transaction #{tid} does not sum to zero." for tid in report.unbalanced_transactions
+    ]
+    problems += [
+        f"Account {code}'s balance differs from the sum of its entries."
+        for code in report.drifted_accounts
+    ]
+    problems += [f"Account {code} is below zero." for code in report.negative_accounts]
+    if report.total_cents:
+        problems.append(f"All entries sum to {format_cents(report.total_cents)}, not $0.00.")
+    return problems
+
+
+def _page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+# --- clipper: Earnings ------------------------------------------------------------------
+
+
+def _earnings_view(*, session, actor: UserView, page: int):
+    """Balances, one statement page and the payouts, read in one unit of work."""
+    return (
+        reports.clipper_balances(session=session, actor=actor),
+        reports.clipper_statement(
+            session=session, actor=actor, page=page, per_page=STATEMENT_PER_PAGE
+        ),
+        payouts.my_payouts(session=session, actor=actor),
+    )
+
+
+class EarningsState(SessionState):
+    pending: str = ""
+    available: str = ""
+    in_payout: str = ""
+    paid_out: str = ""
+    tier: dict[str, str | int] = {}
+    lines: list[dict[str, str]] = []
+    page: int = 1
+    total_lines: int = 0
+    my_payouts: list[dict[str, str]] = []
+    load_error: str = ""
+    payout_error: str = ""
+    # One per form shown: a double click sends the same key twice, and the service pays once.
+    request_key: str = ""
+
+    @rx.var
+    def page_count(self) -> int:
+        return _page_count(self.total_lines, STATEMENT_PER_PAGE)
+
+    @rx.var
+    def minimum_payout(self) -> str:
+        return format_cents(MIN_PAYOUT_CENTS)
+
+    def _load(self):
+        self.load_error = ""
+        try:
+            balances, statement, mine = self._call_service(_earnings_view, page=self.page)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.EARNINGS))
+        except ServiceError as error:
+            self.load_error = str(error)
+            return None
+        self.pending = format_cents(balances.pending_cents)
+        self.available = format_cents(balances.available_cents)
+        self.in_payout = format_cents(balances.in_payout_cents)
+        self.paid_out = format_cents(balances.paid_cents)
+        self.tier = tier_card(balances.standing)
+        self._show_statement(statement)
+        now = utcnow()
+        self.my_payouts = [payout_row(view, now) for view in mine]
+        return None
+
+    def _show_statement(self, statement: StatementPage) -> None:
+        self.page, self.total_lines = statement.page, statement.total
+        self.lines = [statement_row(line) for line in statement.lines]
+
+    @rx.event
+    def open_page(self):
+        self.page = 1
+        self.payout_error = ""
+        self.request_key = uuid.uuid4().hex
+        return self._load()
+
+    @rx.event
+    def go_to_page(self, page: int):
+        if isinstance(page, bool) or not isinstance(page, int):
+            return None
+        self.page = max(1, min(page, self.page_count))
+        return self._load()
+
+    @rx.event
+    def request_payout(self, form_data: dict):
+        """Ask for a payout of the amount typed; the form's key makes a double click one."""
+        self.payout_error = ""
+        sent_key = form_text(form_data, "request_key")
+        key = sent_key if _REQUEST_KEY.fullmatch(sent_key) else self.request_key
+        try:
+            amount_cents = dollars(form_data.get("amount") if isinstance(form_data, dict) else None)
+            payout = self._call_service(
+                payouts.request_payout, amount_cents=amount_cents, request_key=key
+            )
+        except ServiceError as error:
+            self.payout_error = str(error)
+            return None
+        self.request_key = uuid.uuid4().hex
+        reloaded = self._load()
+        return [
+            rx.toast.success(
+                f"Payout of {format_cents(payout.amount_cents)} requested. An admin will review it."
+            ),
+            *([reloaded] if reloaded else []),
+        ]
+
+
+# --- client: Billing ---------------------------------------------------------------------
+
+
+class BillingState(SessionState):
+    available: str = ""
+    held: str = ""
+    campaigns: list[dict] = []
+    lines: list[dict[str, str]] = []
+    page: int = 1
+    total_lines: int = 0
+    load_error: str = ""
+
+    @rx.var
+    def page_count(self) -> int:
+        return _page_count(self.total_lines, STATEMENT_PER_PAGE)
+
+    def _load(self):
+        self.load_error = ""
+        try:
+            billing = self._call_service(
+                reports.client_billing, page=self.page, per_page=STATEMENT_PER_PAGE
+            )
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.BILLING))
+        except ServiceError as error:
+            self.load_error = str(error)
+            return None
+        self.available = format_cents(billing.available_cents)
+        self.held = format_cents(billing.held_cents)
+        self.campaigns = [
+            {
+                "title": item.title,
+                "status": str(item.status),
+                "budget": format_cents(item.budget_cents),
+                "escrow": format_cents(item.escrow_cents),
+                "exhausted": item.exhausted,
+            }
+            for item in billing.campaigns
+        ]
+        self.page, self.total_lines = billing.history.page, billing.history.total
+        self.lines = [statement_row(line) for line in billing.history.lines]
+        return None
+
+    @rx.event
+    def open_page(self):
+        self.page = 1
+        return self._load()
+
+    @rx.event
+    def go_to_page(self, page: int):
+        if isinstance(page, bool) or not isinstance(page, int):
+            return None
+        self.page = max(1, min(page, self.page_count))
+        return self._load()
+
+
+# --- admin: Payouts ----------------------------------------------------------------------
+
+
+def _payout_lists(*, session, actor: UserView):
+    """The queue (oldest first) and every payout (newest first), in one unit of work."""
+    return (
+        payouts.list_payouts(session=session, actor=actor, status=PayoutStatus.REQUESTED),
+        payouts.list_payouts(session=session, actor=actor, limit=DECIDED_PAYOUTS_SHOWN * 4),
+    )
+
+
+class AdminPayoutsState(SessionState):
+    queue: list[dict[str, str]] = []
+    decided: list[dict[str, str]] = []
+    load_error: str = ""
+    # The row an approval was refused for, and why (shown next to that row).
+    action_payout_id: str = ""
+    action_error: str = ""
+    reject_payout_id: int = 0
+    reject_summary: str = ""
+    reject_error: str = ""
+
+    @rx.var
+    def reject_open(self) -> bool:
+        return self.reject_payout_id > 0
+
+    def _load(self):
+        self.load_error = ""
+        try:
+            queue, everything = self._call_service(_payout_lists)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.ADMIN_PAYOUTS))
+        except ServiceError as error:
+            self.load_error = str(error)
+            return None
+        now = utcnow()
+        self.queue = [payout_row(view, now) for view in queue]
+        self.decided = [
+            payout_row(view, now) for view in everything if view.status != PayoutStatus.REQUESTED
+        ][:DECIDED_PAYOUTS_SHOWN]
+        return None
+
+    def _after(self, message: str) -> list:
+        reloaded = self._load()
+        return [rx.toast.success(message), *([reloaded] if reloaded else [])]
+
+    @rx.event
+    def open_page(self):
+        self.action_payout_id = ""
+        self.action_error = ""
+        self.reject_payout_id = 0
+        return self._load()
+
+    @rx.event
+    def approve(self, form_data: dict):
+        """Record a requested payout paid, with the transfer's reference."""
+        sent_id = form_text(form_data, "payout_id")
+        self.action_payout_id, self.action_error = sent_id, ""
+        try:
+            paid = self._call_service(
+                payouts.approve_payout,
+                payout_id=whole_number(sent_id, "payout number"),
+                reference=form_text(form_data, "reference"),
+            )
+        except ServiceError as error:
+            self.action_error = str(error)
+            return None
+        self.action_payout_id = ""
+        return self._after(
+            f"Payout #{paid.id} of {format_cents(paid.amount_cents)} to {paid.clipper_name} "
+            "recorded as paid."
+        )
+
+    @rx.event
+    def start_reject(self, payout_id: str):
+        """Open the reject dialog for a row of the queue (ids not in the queue are ignored)."""
+        row = next((row for row in self.queue if row["id"] == payout_id), None)
+        if row is None:
+            return
+        self.reject_payout_id = int(row["id"])
+        self.reject_summary = f"{row['amount']} to {row['clipper_name']} ({row['clipper_email']})"
+        self.reject_error = ""
+
+    @rx.event
+    def close_reject(self, open_: bool = False):
+        if not open_:
+            self.reject_payout_id = 0
+            self.reject_error = ""
+
+    @rx.event
+    def reject(self, form_data: dict):
+        """Refuse the payout in the dialog; the money returns to the clipper's balance."""
+        self.reject_error = ""
+        try:
+            rejected = self._call_service(
+                payouts.reject_payout,
+                payout_id=self.reject_payout_id,
+                reason=form_text(form_data, "reason"),
+            )
+        except ServiceError as error:
+            self.reject_error = str(error)
+            return None
+        self.reject_payout_id = 0
+        return self._after(
+            f"Payout #{rejected.id} rejected; {format_cents(rejected.amount_cents)} went back "
+            f"to {rejected.clipper_name}'s available balance."
+        )
+
+    @rx.event
+    def export_csv(self):
+        self.load_error = ""
+        try:
+            data = self._call_service(payouts.payouts_csv)
+        except ServiceError as error:
+            self.load_error = str(error)
+            return None
+        return rx.download(data=data, filename="payouts.csv", mime_type="text/csv")
+
+
+# --- admin: Money --------------------------------------------------------------------------
+
+
+def _money_view(*, session, actor: UserView):
+    """The platform's totals and the clients to record deposits for, in one unit of work."""
+    return (
+        reports.platform_money(session=session, actor=actor),
+        funds.list_clients(session=session, actor=actor),
+    )
+
+
+class AdminMoneyState(SessionState):
+    revenue: str = ""
+    escrow: str = ""
+    owed_to_clippers: str = ""
+    clients_available: str = ""
+    deposited: str = ""
+    paid_out: str = ""
+    payouts_waiting: int = 0
+    ledger_ok: bool = True
+    ledger_summary: str = ""
+    ledger_problems: list[str] = []
+    checked_at: str = ""
+    clients: list[dict[str, str]] = []
+    load_error: str = ""
+    deposit_error: str = ""
+    hold_error: str = ""
+    release_error: str = ""
+    # Changed after each success: the form is drawn afresh (empty) under a new key.
+    deposit_form_key: int = 0
+    hold_form_key: int = 0
+    release_form_key: int = 0
+
+    def _load(self):
+        self.load_error = ""
+        try:
+            money, clients = self._call_service(_money_view)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.ADMIN_MONEY))
+        except ServiceError as error:
+            self.load_error = str(error)
+            return None
+        self.revenue = format_cents(money.revenue_cents)
+        self.escrow = format_cents(money.escrow_cents)
+        self.owed_to_clippers = format_cents(money.owed_to_clippers_cents)
+        self.clients_available = format_cents(money.clients_available_cents)
+        self.deposited = format_cents(money.deposited_cents)
+        self.paid_out = format_cents(money.paid_out_cents)
+        self.payouts_waiting = int(money.payouts_waiting)
+        report = money.invariants
+        self.ledger_ok = report.ok
+        self.ledger_problems = invariant_problems(report)
+        self.ledger_summary = (
+            f"{report.transactions:,} transactions across {report.accounts:,} accounts."
+        )
+        self.checked_at = when(utcnow())
+        self.clients = [
+            {"id": str(client_id), "label": f"{name} ({email})"}
+            for client_id, name, email in clients
+        ]
+        return None
+
+    def _after(self, message: str) -> list:
+        reloaded = self._load()
+        return [rx.toast.success(message), *([reloaded] if reloaded else [])]
+
+    @rx.event
+    def open_page(self):
+        self.deposit_error = self.hold_error = self.release_error = ""
+        return self._load()
+
+    @rx.event
+    def run_check(self):
+        reloaded = self._load()
+        if reloaded or self.load_error:
+            return reloaded
+        if self.ledger_ok:
+            return rx.toast.success("The ledger checks out: every cent is accounted for.")
+        return rx.toast.error("The ledger check found problems; they are listed on the page.")
+
+    @rx.event
+    def record_deposit(self, form_data: dict):
+        """Add a client's bank transfer to their balance."""
+        self.deposit_error = ""
+        try:
+            client_id = form_text(form_data, "client_id")
+            if not client_id:
+                raise InvalidInput("Choose the client whose money arrived.")
+            deposit = self._call_service(
+                funds.record_deposit,
+                client_id=whole_number(client_id, "client"),
+                amount_cents=dollars(
+                    form_data.get("amount") if isinstance(form_data, dict) else None
+                ),
+                reference=form_text(form_data, "reference"),
+            )
+        except ServiceError as error:
+            self.deposit_error = str(error)
+            return None
+        self.deposit_form_key += 1
+        return self._after(
+            f"Deposit of {format_cents(deposit.amount_cents)} recorded (reference "
+            f"{deposit.reference}); the client's balance is "
+            f"{format_cents(deposit.client_balance_cents)}."
+        )
+
+    @rx.event
+    def hold(self, form_data: dict):
+        """Keep a submission's earnings pending while it is reviewed."""
+        self.hold_error = ""
+        try:
+            submission_id = whole_number(form_text(form_data, "submission_id"), "submission number")
+            self._call_service(
+                holds.hold_earnings,
+                submission_id=submission_id,
+                reason=form_text(form_data, "reason"),
+            )
+        except ServiceError as error:
+            self.hold_error = str(error)
+            return None
+        self.hold_form_key += 1
+        return self._after(f"Earnings of submission #{submission_id} are held.")
+
+    @rx.event
+    def release(self, form_data: dict):
+        """Lift a hold; earnings past the usual hold become available at once."""
+        self.release_error = ""
+        try:
+            submission_id = whole_number(form_text(form_data, "submission_id"), "submission number")
+            released = self._call_service(holds.release_earnings_hold, submission_id=submission_id)
+        except ServiceError as error:
+            self.release_error = str(error)
+            return None
+        self.release_form_key += 1
+        made = (
+            f"; {released} earning{'s' if released != 1 else ''} became available"
+            if released
+            else ""
+        )
+        return self._after(f"Hold lifted on submission #{submission_id}{made}.")
