@@ -30,6 +30,14 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_savepoint_inside_a_transaction(conn, _name) -> None:
+            # pysqlite begins no transaction for SAVEPOINT, so releasing one outside a
+            # transaction would commit the unit of work: begin it first.
+            dbapi_connection = conn.connection.dbapi_connection
+            if not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

@@ -282,6 +282,20 @@ def test_cpm_accrues_with_views_up_to_the_cap_and_replays_book_nothing(
     assert check_invariants(session).ok
 
 
+def test_a_cpm_only_campaign_pays_views_though_its_approval_pays_nothing(
+    session: Session, admin, client, clipper
+) -> None:
+    row = _funded_campaign(
+        session, admin, client, price_cents=0, budget_cents=10_000, cpm_cents=300
+    )
+    submission = approved_submission(session, row, clipper)
+    assert earnings.book_approval(session=session, submission_id=submission.id) is None
+    (cpm,) = earnings.book_views(session=session, submission_id=submission.id, views=2_000)
+    assert (cpm.details["gross_cents"], cpm.details["clipper_cents"]) == (600, 420)
+    session.refresh(row)
+    assert not row.is_exhausted and check_invariants(session).ok
+
+
 def test_at_500k_views_the_bonus_difference_is_booked_once(
     session: Session, admin, client, clipper
 ) -> None:

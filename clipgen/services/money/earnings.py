@@ -131,9 +131,7 @@ def book_approval(*, session: Session, submission_id: int) -> LedgerTransaction 
     submission, job, campaign = _locked_submission(session, submission_id)
     if submission.status != SubmissionStatus.APPROVED:
         raise InvalidInput("Only an approved submission is paid.")
-    now = clipper_standing(session, job.clipper_id)
-    # The tier at the moment of approval: this approval itself does not count yet.
-    before = standing(max(0, now.approved_clips - 1), now.total_views)
+    before = _standing_at_approval(session, job.clipper_id)
     return _book(
         session,
         key=_approval_key(submission.id),
@@ -145,6 +143,12 @@ def book_approval(*, session: Session, submission_id: int) -> LedgerTransaction 
         clipper_percent=before.clipper_percent,
         details={"tier": before.tier, "price_cents": campaign.price_per_clip_cents},
     )
+
+
+def _standing_at_approval(session: Session, clipper_id: int):
+    """The clipper's tier at the moment of an approval: that approval does not count yet."""
+    now = clipper_standing(session, clipper_id)
+    return standing(max(0, now.approved_clips - 1), now.total_views)
 
 
 def _booked_gross(
@@ -177,15 +181,22 @@ def book_views(*, session: Session, submission_id: int, views: int) -> list[Ledg
     CPM: `cpm_cents` per 1,000 views, up to the campaign's per-clip cap. Bonus: a share
     of the base price at the highest threshold reached, booking only the difference
     from what was booked before, each threshold once. A lower or repeated count books
-    nothing; only an approved (and paid) submission earns from views.
+    nothing; only an approved submission whose approval was booked (or whose campaign pays
+    per view only) earns from views.
     """
     if isinstance(views, bool) or not isinstance(views, int) or views < 0:
         raise InvalidInput("A view count is a whole number, zero or more.")
-    approval = find_transaction(session, _approval_key(submission_id))
-    if approval is None:
-        return []
     submission, job, campaign = _locked_submission(session, submission_id)
-    percent = int(approval.details["clipper_percent"])
+    if submission.status != SubmissionStatus.APPROVED:
+        return []
+    approval = find_transaction(session, _approval_key(submission_id))
+    if approval is not None:
+        percent = int(approval.details["clipper_percent"])
+    elif campaign.price_per_clip_cents == 0:
+        # A CPM-only campaign: its approval books nothing, its views split by the tier.
+        percent = _standing_at_approval(session, job.clipper_id).clipper_percent
+    else:
+        return []  # views earn once the approval is paid
     escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
     booked: list[LedgerTransaction] = []
     common = {

@@ -23,6 +23,7 @@ from clipgen.services.money.ledger import (
     find_transaction,
     locked_balance,
     post_transaction,
+    posted_here,
     require_positive_cents,
 )
 
@@ -116,7 +117,10 @@ def record_deposit(
             Posting(available, amount),
         ],
     )
-    if earlier is None:
+    if earlier is None and not posted_here(session, posted):
+        # Recorded meanwhile by a concurrent request under the same reference.
+        _same_deposit(posted, client.id, amount, confirmed)
+    elif earlier is None:
         record_audit(
             session=session,
             action="money.deposit_recorded",
@@ -129,6 +133,15 @@ def record_deposit(
             transaction_id=posted.id,
         )
     return Deposit(posted.id, client.id, amount, confirmed, balance(session, available))
+
+
+def _same_deposit(earlier, client_id: int, amount: int, reference: str) -> None:
+    """A reference already recorded must be this very deposit, or it is refused."""
+    if (
+        earlier.details.get("client_id") != client_id
+        or earlier.details.get("amount_cents") != amount
+    ):
+        raise InvalidInput(f"The reference {reference!r} was already recorded for another deposit.")
 
 
 def reserve_campaign_budget(*, session: Session, campaign_id: int) -> int:

@@ -215,7 +215,16 @@ def post_transaction(
         raise
     for posting in lines:
         session.expire(posting.account, ["balance_cents"])
+    session.info.setdefault(_POSTED_HERE, set()).add(transaction.id)
     return transaction
+
+
+_POSTED_HERE = "clipgen_posted_transactions"
+
+
+def posted_here(session: Session, transaction: LedgerTransaction) -> bool:
+    """Whether this session posted `transaction` (rather than finding it under its key)."""
+    return transaction.id in session.info.get(_POSTED_HERE, ())
 
 
 def entries_of(session: Session, transaction: LedgerTransaction) -> list[LedgerEntry]:

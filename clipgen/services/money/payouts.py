@@ -97,6 +97,13 @@ def _view(payout: Payout, clipper: User) -> PayoutView:
     )
 
 
+class _AlreadyRequested(Exception):
+    """Raised inside the savepoint to undo a duplicate request's own payout row."""
+
+    def __init__(self, payout_id: int) -> None:
+        self.payout_id = payout_id
+
+
 def request_payout(
     *, session: Session, actor: UserView, amount_cents: int, request_key: str = ""
 ) -> PayoutView:
@@ -120,7 +127,7 @@ def request_payout(
             payout = Payout(clipper_id=actor.id, amount_cents=amount)
             session.add(payout)
             session.flush()
-            post_transaction(
+            posted = post_transaction(
                 session,
                 key=key or f"payout-request:{actor.id}:payout-{payout.id}",
                 purpose=Purpose(
@@ -137,6 +144,11 @@ def request_payout(
                     ),
                 ],
             )
+            if posted.payout_id != payout.id:
+                # The same click, a moment earlier in another request, won: drop our row.
+                raise _AlreadyRequested(posted.payout_id)
+    except _AlreadyRequested as earlier:
+        return _view(session.get(Payout, earlier.payout_id), session.get(User, actor.id))
     except InsufficientFunds:
         raise InsufficientFunds(
             f"You have {format_cents(balance(session, available))} available to pay out."

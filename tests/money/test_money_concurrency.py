@@ -1,0 +1,218 @@
+"""Money under concurrency, on a real PostgreSQL: threads that start together (a barrier),
+each in its own unit of work (`session_scope()`), race for the same money.
+
+Each scenario runs a few rounds, each round with new people, to shake out races.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, func, select
+
+from clipgen.db import session_scope
+from clipgen.models import (
+    AccountKind,
+    Campaign,
+    LedgerTransaction,
+    Payout,
+    PayoutStatus,
+    Role,
+    TransactionKind,
+    utcnow,
+)
+from clipgen.services.auth.service import UserView
+from clipgen.services.errors import InvalidInput
+from clipgen.services.money import earnings, funds, holds, payouts
+from clipgen.services.money.ledger import InsufficientFunds, account, balance, check_invariants
+from tests.support.money import approved_submission, campaign, person
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+ROUNDS = 5
+_references = itertools.count(1)
+
+
+def race(count: int, work: Callable[[Session, int], Any]) -> list[Any]:
+    """Run `work(session, n)` in `count` threads released at once, each in its own unit of
+    work; what each returned, or the exception it raised."""
+    barrier = threading.Barrier(count)
+    outcomes: list[Any] = [None] * count
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            with session_scope() as session:
+                outcomes[n] = work(session, n)
+        except Exception as error:  # noqa: BLE001 - an outcome like any other
+            outcomes[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (a deadlock?)"
+    return outcomes
+
+
+def _balance(kind: AccountKind, **owner: int) -> int:
+    with session_scope() as session:
+        return balance(session, account(session, kind, **owner))
+
+
+def _books_are_sound() -> None:
+    with session_scope() as session:
+        report = check_invariants(session)
+    assert report.ok, report
+
+
+@pytest.fixture
+def staff(database_url: str) -> tuple[UserView, UserView]:
+    """An admin and a client."""
+    with session_scope() as session:
+        return person(session, Role.ADMIN), person(session, Role.CLIENT, "brand")
+
+
+def _funded_campaign(
+    session: Session, admin: UserView, client: UserView, *, price_cents: int, budget_cents: int
+) -> Campaign:
+    funds.record_deposit(
+        session=session,
+        actor=admin,
+        client_id=client.id,
+        amount_cents=budget_cents,
+        reference=f"wire-{next(_references)}",
+    )
+    row = campaign(session, client, price_cents=price_cents, budget_cents=budget_cents)
+    funds.reserve_campaign_budget(session=session, campaign_id=row.id)
+    return row
+
+
+def clipper_with_available(staff, cents: int) -> UserView:
+    """A new clipper with exactly `cents` available, earned the real way: an approved clip
+    (Bronze: 70%) whose hold has ended."""
+    admin, client = staff
+    price = -(-cents * 100 // 70)  # the smallest price whose 70% share is `cents`
+    with session_scope() as session:
+        clipper = person(session, Role.CLIPPER, "ada")
+        row = _funded_campaign(session, admin, client, price_cents=price, budget_cents=price)
+        submission = approved_submission(session, row, clipper)
+        earnings.book_approval(session=session, submission_id=submission.id)
+        holds.release_matured_earnings(session=session, now=utcnow() + timedelta(days=30))
+    assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == cents
+    return clipper
+
+
+def _payouts_of(clipper: UserView) -> list[Payout]:
+    with session_scope() as session:
+        return list(session.exec(select(Payout).where(Payout.clipper_id == clipper.id)).all())
+
+
+def test_twenty_requests_of_10_against_30_pay_out_three(staff) -> None:
+    for _ in range(ROUNDS):
+        clipper = clipper_with_available(staff, 3_000)
+        outcomes = race(
+            20,
+            lambda session, _n, clipper=clipper: payouts.request_payout(
+                session=session, actor=clipper, amount_cents=1_000
+            ),
+        )
+        granted = [o for o in outcomes if isinstance(o, payouts.PayoutView)]
+        refused = [o for o in outcomes if isinstance(o, InsufficientFunds)]
+        assert (len(granted), len(refused)) == (3, 17), outcomes
+        rows = _payouts_of(clipper)
+        assert sorted(p.id for p in rows) == sorted(view.id for view in granted)
+        assert all(p.status == PayoutStatus.REQUESTED and p.amount_cents == 1_000 for p in rows)
+        assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 0
+        assert _balance(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 3_000
+        _books_are_sound()
+
+
+def test_a_double_click_is_one_payout(staff) -> None:
+    for round_number in range(ROUNDS):
+        clipper = clipper_with_available(staff, 3_000)
+        outcomes = race(
+            10,
+            lambda session, _n, clipper=clipper, key=f"form-{round_number}": payouts.request_payout(
+                session=session, actor=clipper, amount_cents=1_000, request_key=key
+            ),
+        )
+        rows = _payouts_of(clipper)
+        assert len(rows) == 1, (rows, outcomes)
+        assert all(isinstance(o, payouts.PayoutView) and o.id == rows[0].id for o in outcomes), (
+            outcomes
+        )
+        assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 2_000
+        assert _balance(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 1_000
+        _books_are_sound()
+
+
+def test_ten_approvals_at_once_never_overdraw_escrow(staff) -> None:
+    admin, client = staff
+    with session_scope() as session:
+        clippers = [person(session, Role.CLIPPER, name) for name in ("ada", "bo")]
+    price = 2_500
+    for _ in range(ROUNDS):
+        with session_scope() as session:
+            row = _funded_campaign(
+                session, admin, client, price_cents=price, budget_cents=4 * price
+            )
+            submissions = [approved_submission(session, row, clippers[n % 2]).id for n in range(10)]
+        outcomes = race(
+            10,
+            lambda session, n, submissions=submissions: earnings.book_approval(
+                session=session, submission_id=submissions[n]
+            ),
+        )
+        full = [o for o in outcomes if isinstance(o, LedgerTransaction)]
+        assert len(full) == 4 and outcomes.count(None) == 6, outcomes
+        assert all(
+            o.details["gross_cents"] == price and o.details["short_cents"] == 0 for o in full
+        )
+        assert _balance(AccountKind.CAMPAIGN_ESCROW, campaign_id=row.id) == 0
+        with session_scope() as session:
+            assert session.get(Campaign, row.id).is_exhausted
+        _books_are_sound()
+
+
+def test_two_admins_approving_one_payout_pay_it_once(staff) -> None:
+    admin, _client = staff
+    with session_scope() as session:
+        other_admin = person(session, Role.ADMIN)
+    admins = (admin, other_admin)
+    for _ in range(ROUNDS + 2):
+        clipper = clipper_with_available(staff, 3_000)
+        with session_scope() as session:
+            request = payouts.request_payout(session=session, actor=clipper, amount_cents=2_500)
+        outcomes = race(
+            2,
+            lambda session, n, payout_id=request.id: payouts.approve_payout(
+                session=session, actor=admins[n], payout_id=payout_id, reference=f"SEPA-{n}"
+            ),
+        )
+        paid = [o for o in outcomes if isinstance(o, payouts.PayoutView)]
+        refused = [o for o in outcomes if isinstance(o, InvalidInput)]
+        assert (len(paid), len(refused)) == (1, 1), outcomes
+        assert "already paid" in str(refused[0])
+        with session_scope() as session:
+            payout = session.get(Payout, request.id)
+            assert (payout.status, payout.reference) == (PayoutStatus.PAID, paid[0].reference)
+            assert payout.decided_by == admins[outcomes.index(paid[0])].id
+            paid_transactions = session.exec(
+                select(func.count())
+                .select_from(LedgerTransaction)
+                .where(
+                    LedgerTransaction.payout_id == request.id,
+                    LedgerTransaction.kind == TransactionKind.PAYOUT_PAID,
+                )
+            ).one()
+        assert paid_transactions == 1
+        assert _balance(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 0
+        assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 500
+        _books_are_sound()
