@@ -152,6 +152,11 @@ def invariant_problems(report: InvariantReport) -> list[str]:
     return problems
 
 
+def statement_vars(statement: StatementPage) -> tuple[int, int, list[dict[str, str]]]:
+    """A statement page as the page shows it: its number, the line count, the rows."""
+    return statement.page, statement.total, [statement_row(line) for line in statement.lines]
+
+
 def _page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
@@ -213,8 +218,7 @@ class EarningsState(SessionState):
         return None
 
     def _show_statement(self, statement: StatementPage) -> None:
-        self.page, self.total_lines = statement.page, statement.total
-        self.lines = [statement_row(line) for line in statement.lines]
+        self.page, self.total_lines, self.lines = statement_vars(statement)
 
     @rx.event
     def open_page(self):
@@ -293,9 +297,11 @@ class BillingState(SessionState):
             }
             for item in billing.campaigns
         ]
-        self.page, self.total_lines = billing.history.page, billing.history.total
-        self.lines = [statement_row(line) for line in billing.history.lines]
+        self._show_statement(billing.history)
         return None
+
+    def _show_statement(self, statement: StatementPage) -> None:
+        self.page, self.total_lines, self.lines = statement_vars(statement)
 
     @rx.event
     def open_page(self):

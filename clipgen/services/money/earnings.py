@@ -80,8 +80,9 @@ def _book(
     details: dict,
 ) -> LedgerTransaction | None:
     """Move up to `wanted_cents` from escrow, split; None when escrow had nothing."""
-    if find_transaction(session, key) is not None:
-        return find_transaction(session, key)
+    earlier = find_transaction(session, key)
+    if earlier is not None:
+        return earlier
     escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
     left = locked_balance(session, escrow)
     gross = min(wanted_cents, max(0, left))
