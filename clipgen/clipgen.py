@@ -11,6 +11,7 @@ from clipgen.pages import (  # noqa: F401
     admin_money,
     auth,
     billing,
+    campaigns,
     clips,
     coming_soon,
     dashboard,
@@ -18,6 +19,11 @@ from clipgen.pages import (  # noqa: F401
     generate,
     job,
     landing,
+    marketplace,
+    notifications,
+    profile,
+    reviews,
+    work,
 )
 from workers.embedded import in_process_worker
 

@@ -22,6 +22,13 @@ ADMIN_MONEY = "/admin/money"
 ADMIN_USERS = "/admin/users"
 ADMIN_FLAGS = "/admin/flags"
 JOB = "/jobs/[job_id]"
+MARKET_CAMPAIGN = "/marketplace/[campaign_id]"
+MY_WORK = "/work"
+CLAIM = "/work/[claim_id]"
+NEW_CAMPAIGN = "/campaigns/new"
+CAMPAIGN = "/campaigns/[campaign_id]"
+PROFILE = "/clippers/[clipper_id]"
+NOTIFICATIONS = "/notifications"
 
 
 def job(job_id: int) -> str:
@@ -32,3 +39,23 @@ def job(job_id: int) -> str:
 def login(next_path: str = "") -> str:
     """The sign-in page, coming back to `next_path` (an in-app path) afterwards."""
     return f"{LOGIN}?next={quote(next_path, safe='/')}" if next_path else LOGIN
+
+
+def market_campaign(campaign_id: int) -> str:
+    """A campaign as clippers see it in the marketplace."""
+    return f"/marketplace/{int(campaign_id)}"
+
+
+def claim(claim_id: int) -> str:
+    """A clipper's work on one claim."""
+    return f"/work/{int(claim_id)}"
+
+
+def campaign(campaign_id: int) -> str:
+    """A client's page of one of their campaigns."""
+    return f"/campaigns/{int(campaign_id)}"
+
+
+def profile(clipper_id: int) -> str:
+    """A clipper's public profile and portfolio."""
+    return f"/clippers/{int(clipper_id)}"

@@ -109,6 +109,8 @@ class MarketJob(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the clipper was told the claim is about to expire (told once per deadline).
+    expiry_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Submission(SQLModel, table=True):
@@ -120,6 +122,10 @@ class Submission(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     job_id: int = Field(foreign_key="market_jobs.id", index=True)
     clip_id: int | None = Field(default=None, foreign_key="clips.id")
+    # The clipper's own edit, uploaded instead of a generated clip.
+    video_id: int | None = Field(default=None, foreign_key="videos.id")
+    caption: str = Field(default="", max_length=2200)
+    hashtags: str = Field(default="", max_length=500)
     post_url: str = Field(default="", max_length=1000)
     note: str = ""
     status: str = Field(default=SubmissionStatus.PENDING, max_length=20)

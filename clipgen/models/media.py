@@ -50,6 +50,10 @@ class Video(SQLModel, table=True):
     height: int | None = None
     fps: float | None = None
     status: str = Field(default=VideoStatus.UPLOADING, max_length=16)
+    # The source's analysis (probe, transcript, signals), made once and shared by every
+    # job on it: "" (none), "running" (by the job or worker that claimed it) or "ready".
+    analysis_state: str = Field(default="", max_length=16)
+    analysis_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -65,6 +69,8 @@ class ProcessingJob(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id")
     video_id: int = Field(foreign_key="videos.id", index=True)
+    # The marketplace claim these clips are made for (a campaign's source video).
+    market_job_id: int | None = Field(default=None, foreign_key="market_jobs.id", index=True)
     status: str = Field(default=JobStatus.QUEUED, max_length=16)
     stage: str = Field(default="", max_length=32)
     percent: int = Field(default=0, ge=0, le=100)

@@ -24,19 +24,6 @@ def _not_built(title: str, what: str) -> rx.Component:
 
 _PAGES = [
     (
-        routes.MARKETPLACE,
-        "Marketplace",
-        "clipper",
-        "Open campaigns you can claim will be listed here.",
-    ),
-    (routes.CAMPAIGNS, "Campaigns", "client", "Create, fund and manage your campaigns here."),
-    (
-        routes.REVIEWS,
-        "Reviews",
-        "client",
-        "Clips clippers submit to your campaigns will wait for your review here.",
-    ),
-    (
         routes.ADMIN_USERS,
         "Users",
         "admin",

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 PROCESS_JOB = "process_job"
 RERENDER_CLIP = "rerender_clip"
+ANALYSE_SOURCE = "analyse_source"
 
 
 def send_after_commit(session: Session, actor_name: str, **ids: int) -> None:

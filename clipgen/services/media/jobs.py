@@ -152,13 +152,28 @@ def start_generation(
     """Queue clip generation for one of the actor's ready videos; a worker starts after commit."""
     require_role(actor, Role.CLIPPER)
     video = usable_video(session, actor, video_id)
+    return queue_generation(session=session, actor=actor, video=video, options=options)
+
+
+def queue_generation(
+    *,
+    session: Session,
+    actor: UserView,
+    video: Video,
+    options: GenerateOptions,
+    market_job_id: int | None = None,
+) -> JobView:
+    """Queue a job on `video`, which the caller checked the actor may make clips of
+    (their own upload, or the source of a campaign they hold a claim on)."""
     if not isinstance(options, GenerateOptions):
         raise InvalidInput("Choose the clip options again.")
     try:
         check_options(options)
     except PipelineError as error:
         raise InvalidInput(str(error)) from None
-    job = ProcessingJob(user_id=actor.id, video_id=video.id, options=asdict(options))
+    job = ProcessingJob(
+        user_id=actor.id, video_id=video.id, options=asdict(options), market_job_id=market_job_id
+    )
     session.add(job)
     session.flush()
     record_audit(
@@ -169,6 +184,7 @@ def start_generation(
         target_id=job.id,
         video_id=video.id,
         clips=options.clips,
+        market_job_id=market_job_id,
     )
     send_after_commit(session, PROCESS_JOB, job_id=job.id)
     return JobView.of(job)
