@@ -33,6 +33,12 @@ from workers.clips import recover_stale_renders
 from workers.embedded import in_process_worker, start_in_process_worker
 from workers.generation import recover_stale_jobs
 from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
+from workers.market import (
+    auto_approve_submissions,
+    close_due_campaigns,
+    expire_claims,
+    warn_expiring_claims,
+)
 from workers.money import release_matured_earnings
 from workers.scheduler import (
     SCHEDULE,
@@ -71,6 +77,10 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (recover_stale_renders, "every 5m"),
         (sweep_abandoned_uploads, "20 * * * *"),
         (release_matured_earnings, "50 * * * *"),
+        (expire_claims, "every 5m"),
+        (warn_expiring_claims, "every 5m"),
+        (auto_approve_submissions, "every 15m"),
+        (close_due_campaigns, "every 15m"),
     ]
     scheduler = build_scheduler(BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -81,6 +91,10 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "recover_stale_renders",
         "sweep_abandoned_uploads",
         "release_matured_earnings",
+        "expire_claims",
+        "warn_expiring_claims",
+        "auto_approve_submissions",
+        "close_due_campaigns",
     }
 
     recover = jobs["recover_stale_jobs"]
@@ -101,6 +115,44 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
     assert recover.args == (recover_stale_jobs, 60_000)
     assert jobs["purge_expired_sessions"].args == (purge_expired_sessions, HOUR * 1000)
     assert jobs["sweep_work_files"].args == (sweep_work_files, HOUR * 1000)
+    # The marketplace lines: claims every 5 minutes, reviews and deadlines every 15.
+    for actor, minutes in (
+        (expire_claims, 5),
+        (warn_expiring_claims, 5),
+        (auto_approve_submissions, 15),
+        (close_due_campaigns, 15),
+    ):
+        job = jobs[actor.actor_name]
+        assert job.trigger.interval == timedelta(minutes=minutes)
+        assert job.args == (actor, minutes * 60_000)
+        assert actor.queue_name == "maintenance"
+
+
+def test_the_market_lines_send_argument_free_messages_that_expire_after_one_period() -> None:
+    """What the scheduler sends for each marketplace line: the actor, no arguments."""
+    broker = workers.broker
+    assert isinstance(broker, StubBroker)
+    market = tuple(entry for entry in SCHEDULE if entry.actor.fn.__module__ == "workers.market")
+    assert [entry.name for entry in market] == [
+        "expire_claims",
+        "warn_expiring_claims",
+        "auto_approve_submissions",
+        "close_due_campaigns",
+    ]
+    broker.flush("maintenance")
+    scheduler = build_scheduler(BackgroundScheduler, schedule=market, overrides={})
+    try:
+        for job in scheduler.get_jobs():
+            job.func(*job.args)
+    finally:
+        scheduler.remove_all_jobs()
+    queue = broker.queues["maintenance"]
+    sent = [dramatiq.Message.decode(queue.get_nowait()) for _ in range(queue.qsize())]
+    broker.flush("maintenance")
+    assert [(m.actor_name, m.args, m.kwargs) for m in sent] == [
+        (entry.name, (), {}) for entry in market
+    ]
+    assert [m.options["max_age"] for m in sent] == [300_000, 300_000, 900_000, 900_000]
 
 
 def test_the_schedule_setting_overrides_a_line_and_refuses_typos(

@@ -6,6 +6,12 @@ the job succeeds, fails or is cancelled. Outputs are stored under keys fixed
 by job and rank, so storing them again replaces rather than duplicates.
 The whole transcript's word timings are stored too (`job_words_key`), so a
 clip can later be trimmed to whole words and re-rendered (see `workers.clips`).
+
+A campaign's source is analysed once (probe, transcript, signals) and shared
+by every clipper's job on it (`clipgen.services.media.analysis`): the
+`analyse_source` actor makes it when the campaign goes live, and a job finds
+it ready (downloads it), running elsewhere (waits for it), or missing (makes
+it and publishes it for the others).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import re
 import shutil
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,9 +36,10 @@ from clipgen.config import get_settings
 from clipgen.db import session_scope
 from clipgen.models import JobStatus
 from clipgen.pipeline.errors import Cancelled, InvalidVideo, PipelineError
-from clipgen.pipeline.run import generate_clips, overall_percent
-from clipgen.pipeline.types import GenerateOptions
-from clipgen.services.media import jobs
+from clipgen.pipeline.run import SHARED_STAGES, generate_clips, overall_percent
+from clipgen.pipeline.run import analyse_source as run_analysis
+from clipgen.pipeline.types import GenerateOptions, Progress, no_progress
+from clipgen.services.media import analysis, jobs
 from clipgen.services.media.clips import (
     clip_file_key,
     job_files_prefix,
@@ -52,6 +60,11 @@ TIME_LIMIT_MS = 6 * 3600 * 1000
 GENERIC_FAILURE = "Something went wrong while making clips; try again."
 TOO_LONG = f"Making clips took longer than {TIME_LIMIT_MS // 3_600_000} hours. Try a shorter video."
 STORE_PERCENT = 99
+# A job whose campaign source is being analysed elsewhere checks every ANALYSIS_POLL_S
+# whether it is ready, for at most ANALYSIS_WAIT_S, then analyses it alone.
+ANALYSIS_POLL_S = 2.0
+ANALYSIS_WAIT_S = 3600.0
+ANALYSIS_STALE_AFTER_S = analysis.DEFAULT_STALE_AFTER_S
 
 # What each output of a rendered clip is stored as: manifest field -> (extension, type).
 _OUTPUTS = {
@@ -133,6 +146,11 @@ def _fetch_source(job_id: int, work: Path) -> Path:
     """The job's source video in the work folder, downloaded unless an earlier try did."""
     with session_scope() as session:
         storage_key, original_filename = jobs.job_source(session=session, job_id=job_id)
+    return _download_source(storage_key, original_filename, work)
+
+
+def _download_source(storage_key: str, original_filename: str, work: Path) -> Path:
+    """A stored video as `work/source.<ext>`, downloaded unless it is there already."""
     suffix = Path(original_filename).suffix.lower()
     source = work / f"source{suffix if _SAFE_SUFFIX.fullmatch(suffix) else ''}"
     if source.exists():
@@ -201,14 +219,19 @@ def _make_clips(job: JobView, work: Path, reporter: _ProgressReporter) -> JobVie
     """Run the pipeline, store its outputs and save the clips; the finished job."""
     work.mkdir(parents=True, exist_ok=True)
     source = _fetch_source(job.id, work)
+    options = GenerateOptions(**job.options)
+    max_duration_s = get_settings().max_video_minutes * 60
+    shared_timings = _use_shared_analysis(
+        job, source, work / "stages", options, reporter, max_duration_s
+    )
     manifest = generate_clips(
         source,
         work / "out",
-        GenerateOptions(**job.options),
+        options,
         work_dir=work / "stages",
         progress=reporter,
         should_cancel=reporter.should_cancel,
-        max_duration_s=get_settings().max_video_minutes * 60,
+        max_duration_s=max_duration_s,
     )
     reporter.report("store", STORE_PERCENT)
     if reporter.should_cancel():
@@ -216,9 +239,254 @@ def _make_clips(job: JobView, work: Path, reporter: _ProgressReporter) -> JobVie
     began = time.perf_counter()
     records = _store_clips(job, manifest)
     _store_words(job, work)
-    timings = {**manifest.get("timings", {}), "store": round(time.perf_counter() - began, 3)}
+    timings = {
+        **shared_timings,
+        **manifest.get("timings", {}),
+        "store": round(time.perf_counter() - began, 3),
+    }
     with session_scope() as session:
         return jobs.finish_job(session=session, job_id=job.id, clips=records, timings=timings)
+
+
+# --- the shared analysis of a campaign's source -------------------------------------------
+
+
+def _speech_model() -> str:
+    """The speech model every job of this deployment transcribes with (WHISPER_MODEL)."""
+    return get_settings().whisper_model
+
+
+def _use_shared_analysis(
+    job: JobView,
+    source: Path,
+    stages: Path,
+    options: GenerateOptions,
+    reporter: _ProgressReporter,
+    max_duration_s: float,
+) -> dict[str, float]:
+    """Fill the job's stage folder with its campaign source's analysis before the pipeline
+    runs: download it when ready, wait for it while another worker makes it, or make it
+    here and publish it. Private uploads, and a resumed run past its analysis, are left
+    as they are. What it spent, for the job's timings."""
+    if (stages / "signals.json").exists():
+        return {}  # an earlier attempt of this job got past the analysis
+    with session_scope() as session:
+        if not analysis.is_campaign_source(session=session, video_id=job.video_id):
+            return {}
+    model, language = _speech_model(), options.language
+    began = time.monotonic()
+    waited = False
+    while True:
+        if reporter.should_cancel():
+            raise Cancelled()
+        with session_scope() as session:
+            state = analysis.analysis_state(session=session, video_id=job.video_id)
+            claimed = state != analysis.READY and analysis.claim_analysis(
+                session=session, video_id=job.video_id, stale_after_s=ANALYSIS_STALE_AFTER_S
+            )
+        if state == analysis.READY:
+            fetch_began = time.monotonic()
+            if not fetch_analysis(job.video_id, stages, source, model, language):
+                # Ready, but for another speech model or language: this job goes alone.
+                return {}
+            log.info("Job %s reuses the analysis of video %s.", job.id, job.video_id)
+            spent = {"analysis_fetch": round(time.monotonic() - fetch_began, 3)}
+            if waited:
+                spent["analysis_wait"] = round(fetch_began - began, 3)
+            return spent
+        if claimed:
+            log.info("Job %s analyses video %s for every clipper.", job.id, job.video_id)
+            made = make_analysis(
+                job.video_id,
+                source,
+                stages,
+                model=model,
+                language=language,
+                progress=reporter,
+                should_cancel=reporter.should_cancel,
+                max_duration_s=max_duration_s,
+            )
+            return dict(made)
+        if time.monotonic() - began >= ANALYSIS_WAIT_S:
+            log.warning(
+                "Job %s waited %.0f s for the analysis of video %s; going on alone.",
+                job.id,
+                ANALYSIS_WAIT_S,
+                job.video_id,
+            )
+            return {}
+        # Another worker is making it: this job is transcribing, as far as its user cares.
+        waited = True
+        reporter.report("transcribe", overall_percent("transcribe", 0), force=False)
+        time.sleep(ANALYSIS_POLL_S)
+
+
+class _AnalysisLease:
+    """Keeps a claimed analysis from going stale while it is made (a side thread)."""
+
+    def __init__(self, video_id: int) -> None:
+        self.video_id = video_id
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._renew, name=f"analysis-{video_id}-lease", daemon=True
+        )
+
+    def _renew(self) -> None:
+        while not self._done.wait(HEARTBEAT_EVERY_S):
+            try:
+                with session_scope() as session:
+                    analysis.renew_analysis(session=session, video_id=self.video_id)
+            except SQLAlchemyError:
+                log.warning(
+                    "Renewing the analysis of video %s failed", self.video_id, exc_info=True
+                )
+
+    def __enter__(self) -> _AnalysisLease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+
+def make_analysis(
+    video_id: int,
+    source: Path,
+    stages: Path,
+    *,
+    model: str,
+    language: str,
+    progress: Progress = no_progress,
+    should_cancel=lambda: False,
+    max_duration_s: float | None = None,
+) -> dict[str, float]:
+    """Analyse `source` into `stages`, store the shared stage files and mark the video's
+    analysis ready; on any failure give the claim up so another worker may make it.
+    The caller holds the claim. The seconds each stage took."""
+    try:
+        with _AnalysisLease(video_id):
+            made = run_analysis(
+                source,
+                stages,
+                language=language,
+                whisper_model=model,
+                progress=progress,
+                should_cancel=should_cancel,
+                max_duration_s=max_duration_s,
+            )
+            publish_analysis(video_id, stages, model, language)
+        with session_scope() as session:
+            analysis.finish_analysis(session=session, video_id=video_id)
+    except BaseException:  # a cancel, a time limit or a crash of this worker alike
+        try:
+            with session_scope() as session:
+                analysis.release_analysis(session=session, video_id=video_id)
+        except Exception:
+            log.warning("Releasing the analysis of video %s failed", video_id, exc_info=True)
+        raise
+    return made.timings
+
+
+def publish_analysis(video_id: int, stages: Path, model: str, language: str) -> None:
+    """Store the shared stage files of an analysis made in `stages`."""
+    storage = get_storage()
+    for stage in SHARED_STAGES:
+        storage.put_file(
+            analysis.analysis_key(video_id, model, language, stage),
+            stages / f"{stage}.json",
+            content_type="application/json",
+        )
+
+
+def fetch_analysis(video_id: int, stages: Path, source: Path, model: str, language: str) -> bool:
+    """Put a stored analysis into a job's stage folder so the pipeline skips its first four
+    stages; whether every file was there.
+
+    probe.json names the job's own copy of the source (the picture is cut from it), and
+    an audio.json is written so the audio stage is skipped too: the WAV it names is read
+    only to compute a transcript or signals, which are here already. audio.json comes
+    last, so a run interrupted while these are written never skips the audio stage
+    without the transcript and signals beside it.
+    """
+    storage = get_storage()
+    try:
+        data = {
+            stage: json.loads(
+                storage.read_bytes(analysis.analysis_key(video_id, model, language, stage))
+            )
+            for stage in SHARED_STAGES
+        }
+    except ObjectNotFound:
+        return False
+    except ValueError:
+        log.warning("The stored analysis of video %s is unreadable", video_id, exc_info=True)
+        return False
+    data["probe"]["path"] = str(source)
+    data["audio"] = {"wav": str(stages / "audio.wav"), "shared": True}
+    stages.mkdir(parents=True, exist_ok=True)
+    for stage in ("signals", "transcribe", "probe", "audio"):
+        partial = stages / f"{stage}.tmp"
+        partial.write_text(json.dumps(data[stage]))
+        partial.replace(stages / f"{stage}.json")
+    return True
+
+
+def analysis_work_dir(video_id: int) -> Path:
+    """A fresh folder for one run of `analyse_source` (removed when it ends)."""
+    return get_settings().data_dir / "work" / f"analysis-{video_id}-{uuid.uuid4().hex[:8]}"
+
+
+@dramatiq.actor(queue_name="generation", max_retries=0, time_limit=TIME_LIMIT_MS)
+def analyse_source(video_id: int) -> None:
+    """Analyse a campaign's source once, for every clipper's job (sent when it goes live).
+
+    A ready analysis, one being made elsewhere, or a video that is gone or is no
+    campaign's source is left alone, so a duplicate message does nothing.
+    """
+    analyse_video(video_id)
+
+
+def analyse_video(video_id: int, language: str = "auto") -> bool:
+    """Make and publish the analysis of a campaign's source; whether this call made it."""
+    with session_scope() as session:
+        found = analysis.source_file(session=session, video_id=video_id)
+        shared = found is not None and analysis.is_campaign_source(
+            session=session, video_id=video_id
+        )
+        claimed = shared and analysis.claim_analysis(
+            session=session, video_id=video_id, stale_after_s=ANALYSIS_STALE_AFTER_S
+        )
+    if not claimed:
+        log.info("Not analysing video %s: it is analysed, being analysed, or not shared.", video_id)
+        return False
+    storage_key, original_filename = found
+    work = analysis_work_dir(video_id)
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            source = _download_source(storage_key, original_filename, work)
+        except BaseException:
+            with session_scope() as session:
+                analysis.release_analysis(session=session, video_id=video_id)
+            raise
+        timings = make_analysis(
+            video_id,
+            source,
+            work / "stages",
+            model=_speech_model(),
+            language=language,
+            max_duration_s=get_settings().max_video_minutes * 60,
+        )
+        log.info("Analysed video %s for every clipper: %s", video_id, timings)
+        return True
+    except PipelineError as error:
+        log.warning(
+            "Could not analyse video %s: %s %s", video_id, error, getattr(error, "detail", "")
+        )
+        return False
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _discard_outputs(job: JobView | None, ended_as: JobStatus) -> None:

@@ -32,7 +32,8 @@ UPLOAD_PART_MAX_AGE_S = 6 * 3600
 CLIP_WORK_MAX_AGE_S = 2 * 3600
 
 _JOB_FOLDER = re.compile(r"job-(\d+)")  # workers.generation.job_work_dir
-_CLIP_FOLDER = re.compile(r"clip-\d+-v\d+-.+")  # workers.clips.rerender_clip's mkdtemp
+# workers.clips.rerender_clip's mkdtemp, and workers.generation's source-analysis folders
+_CLIP_FOLDER = re.compile(r"clip-\d+-v\d+-.+|analysis-\d+-[0-9a-f]{8}")
 _TRASH_PREFIX = ".sweep-"  # a folder renamed out of use, deleted next
 
 
@@ -55,7 +56,8 @@ def sweep_files() -> dict[str, int]:
     Removes `uploads/*.part` untouched for `UPLOAD_PART_MAX_AGE_S`; `work/job-N/`
     when job N is finished or gone (never while it is queued or running: a
     resumed run needs it); `work/clip-*` re-render folders untouched for
-    `CLIP_WORK_MAX_AGE_S`. Returns how many of each it removed.
+    `CLIP_WORK_MAX_AGE_S`, and so are a killed source analysis's `work/analysis-*`.
+    Returns how many of each it removed.
     """
     data_dir = get_settings().data_dir
     now = time.time()

@@ -40,6 +40,12 @@ from clipgen.config import get_settings
 from workers.clips import recover_stale_renders
 from workers.generation import recover_stale_jobs
 from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
+from workers.market import (
+    auto_approve_submissions,
+    close_due_campaigns,
+    expire_claims,
+    warn_expiring_claims,
+)
 from workers.money import release_matured_earnings
 
 log = logging.getLogger("workers.scheduler")
@@ -71,6 +77,14 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(sweep_abandoned_uploads, "20 * * * *"),
     # Pending earnings whose hold (EARNINGS_HOLD_DAYS) ended become available.
     Scheduled(release_matured_earnings, "50 * * * *"),
+    # Claims past their time-to-live expire (their slots free up); clippers whose claim
+    # expires within a few hours are warned once.
+    Scheduled(expire_claims, "every 5m"),
+    Scheduled(warn_expiring_claims, "every 5m"),
+    # Submissions left unreviewed for 72 hours are approved (and paid) automatically.
+    Scheduled(auto_approve_submissions, "every 15m"),
+    # Live campaigns whose deadline passed are completed.
+    Scheduled(close_due_campaigns, "every 15m"),
 )
 
 # A message older than its line's period is dropped by the worker (Dramatiq's AgeLimit),

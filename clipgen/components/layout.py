@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from clipgen import routes
+from clipgen.state.notifications import REFRESH_MS, NotificationsState
 from clipgen.state.session import SessionState
 
 
@@ -25,6 +26,7 @@ class NavItem:
 DASHBOARD_ITEM = NavItem("Dashboard", routes.DASHBOARD, "layout-dashboard")
 CLIPPER_ITEMS = (
     NavItem("Marketplace", routes.MARKETPLACE, "store"),
+    NavItem("My work", routes.MY_WORK, "briefcase"),
     NavItem("Generate", routes.GENERATE, "wand-sparkles"),
     NavItem("My clips", routes.MY_CLIPS, "clapperboard"),
     NavItem("Earnings", routes.EARNINGS, "wallet"),
@@ -136,6 +138,149 @@ def user_menu() -> rx.Component:
     )
 
 
+def _bell_item(row: rx.Var) -> rx.Component:
+    unread = row["status"] == "unread"
+    return rx.el.button(
+        rx.hstack(
+            rx.box(
+                width="8px",
+                min_width="8px",
+                height="8px",
+                margin_top="6px",
+                border_radius="50%",
+                background=rx.cond(unread, rx.color("accent", 9), "transparent"),
+            ),
+            rx.vstack(
+                rx.text(
+                    row["message"],
+                    size="2",
+                    weight=rx.cond(unread, "bold", "regular"),
+                    color=rx.cond(unread, rx.color("gray", 12), rx.color("gray", 11)),
+                ),
+                rx.text(
+                    row["kind"],
+                    " · ",
+                    row["age"],
+                    size="1",
+                    color=rx.color("gray", 10),
+                    title=row["at"],
+                ),
+                spacing="1",
+                align="start",
+            ),
+            spacing="2",
+            align="start",
+        ),
+        type="button",
+        width="100%",
+        padding="8px",
+        border="none",
+        border_radius="var(--radius-2)",
+        background="transparent",
+        color="inherit",
+        font="inherit",
+        text_align="left",
+        cursor="pointer",
+        _hover={"background": rx.color("accent", 3)},
+        _focus_visible={"outline": f"2px solid {rx.color('accent', 8)}"},
+        on_click=NotificationsState.open_notification(row["id"]),
+        custom_attrs={"data-testid": "bell-item", "data-status": row["status"]},
+    )
+
+
+def notification_bell() -> rx.Component:
+    """The bell: a badge with the unread count (none at 0); opens the latest notifications."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.box(
+                rx.icon_button(
+                    rx.icon("bell", size=18),
+                    variant="ghost",
+                    custom_attrs={
+                        "data-testid": "bell",
+                        "aria-label": NotificationsState.bell_label,
+                    },
+                ),
+                rx.cond(
+                    NotificationsState.badge != "",
+                    rx.badge(
+                        NotificationsState.badge,
+                        color_scheme="red",
+                        variant="solid",
+                        radius="full",
+                        size="1",
+                        position="absolute",
+                        top="-6px",
+                        right="-8px",
+                        pointer_events="none",
+                        custom_attrs={"data-testid": "bell-badge"},
+                    ),
+                ),
+                position="relative",
+                display="inline-flex",
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.hstack(
+                    rx.text("Notifications", weight="bold", size="3"),
+                    rx.spacer(),
+                    rx.button(
+                        rx.icon("check-check", size=14),
+                        "Mark all read",
+                        size="1",
+                        variant="ghost",
+                        disabled=NotificationsState.unread == 0,
+                        on_click=NotificationsState.mark_all_read,
+                        custom_attrs={"data-testid": "bell-mark-all"},
+                    ),
+                    align="center",
+                    width="100%",
+                ),
+                rx.separator(),
+                rx.cond(
+                    NotificationsState.bell_items.length() == 0,
+                    rx.text(
+                        rx.cond(NotificationsState.bell_loaded, "Nothing yet.", "Loading…"),
+                        size="2",
+                        color=rx.color("gray", 11),
+                        padding="8px",
+                        custom_attrs={"data-testid": "bell-empty"},
+                    ),
+                    rx.vstack(
+                        rx.foreach(NotificationsState.bell_items, _bell_item),
+                        spacing="1",
+                        width="100%",
+                        max_height="60vh",
+                        overflow_y="auto",
+                    ),
+                ),
+                rx.separator(),
+                rx.box(
+                    rx.link(
+                        "See all",
+                        href=routes.NOTIFICATIONS,
+                        size="2",
+                        weight="medium",
+                        on_click=NotificationsState.toggle_bell(False),
+                        custom_attrs={"data-testid": "bell-see-all"},
+                    ),
+                    text_align="center",
+                    width="100%",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="360px",
+            max_width="calc(100vw - 24px)",
+            align="end",
+            custom_attrs={"data-testid": "bell-panel"},
+        ),
+        open=NotificationsState.bell_open,
+        on_open_change=NotificationsState.toggle_bell,
+    )
+
+
 def mobile_menu() -> rx.Component:
     return rx.box(
         rx.drawer.root(
@@ -180,6 +325,9 @@ def top_bar() -> rx.Component:
         rx.box(brand(), display=["block", "block", "none"]),
         rx.spacer(),
         rx.color_mode.button(variant="ghost", custom_attrs={"data-testid": "color-mode"}),
+        notification_bell(),
+        # Keeps the unread count current on a page left open.
+        rx.moment(interval=REFRESH_MS, on_change=NotificationsState.refresh, display="none"),
         user_menu(),
         align="center",
         spacing="3",
@@ -252,12 +400,15 @@ def template(
 ) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
     """Register a signed-in page at `route` inside the shell, guarded by `role`.
 
-    `on_load` runs after the guard; it must check the user again itself.
+    `on_load` runs after the guard; it must check the user again itself. Every page
+    also refreshes the bell's unread count as it loads.
     """
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         guard = SessionState.require_role(role) if role else SessionState.require_login
-        events = [guard] if on_load is None else [guard, on_load]
+        events = [guard, NotificationsState.refresh]
+        if on_load is not None:
+            events.append(on_load)
 
         @rx.page(route=route, title=f"{title} · ClipGen", on_load=events)
         def wrapped() -> rx.Component:

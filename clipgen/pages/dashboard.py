@@ -67,6 +67,13 @@ def dashboard() -> rx.Component:
                     "start-marketplace",
                 ),
                 _start_card(
+                    "briefcase",
+                    "My work",
+                    "Your claims, clips to submit, and the clients' feedback.",
+                    routes.MY_WORK,
+                    "start-work",
+                ),
+                _start_card(
                     "wand-sparkles",
                     "Generate clips",
                     "Upload a long video; get ranked clips.",
@@ -85,6 +92,13 @@ def dashboard() -> rx.Component:
                     "Brief clippers on your video.",
                     routes.CAMPAIGNS,
                     "start-campaigns",
+                ),
+                _start_card(
+                    "circle-check-big",
+                    "Review clips",
+                    "Approve, reject or ask for a revision.",
+                    routes.REVIEWS,
+                    "start-reviews",
                 ),
                 _start_card(
                     "credit-card",

@@ -286,6 +286,18 @@ def job() -> rx.Component:
                     JobState.action_error != "",
                     rx.callout(JobState.action_error, color_scheme="red"),
                 ),
+                rx.cond(
+                    JobState.claim_link != "",
+                    rx.link(
+                        rx.button(
+                            rx.icon("arrow-left", size=16),
+                            "Back to your claim: pick a clip and submit it",
+                            variant="soft",
+                        ),
+                        href=JobState.claim_link,
+                        custom_attrs={"data-testid": "back-to-claim"},
+                    ),
+                ),
                 rx.match(
                     JobState.status,
                     ("queued", _progress()),

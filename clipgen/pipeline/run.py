@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,125 @@ def default_ranker() -> Ranker:
     return GeminiRanker(api_key=key, model=settings.gemini_model, fallback=heuristic)
 
 
+class _SourceStages:
+    """The stages that depend only on the source (and on the speech model and language):
+    probe, audio, transcribe and signals. `generate_clips` and `analyse_source` share them,
+    so a work folder one of them filled is picked up by the other."""
+
+    def __init__(
+        self,
+        stages: _Stages,
+        video: str | Path,
+        *,
+        language: str,
+        whisper_model: str | None,
+        max_duration_s: float | None,
+    ) -> None:
+        from clipgen.config import get_settings
+
+        self.stages = stages
+        self.video = video
+        self.language = language
+        self.whisper_model = (
+            get_settings().whisper_model if whisper_model is None else whisper_model
+        )
+        self.max_duration_s = max_duration_s
+        self.wav = stages.work_dir / "audio.wav"
+        self._samples = None
+
+    def probe(self) -> MediaInfo:
+        return self.stages.run(
+            "probe",
+            lambda: probe(self.video, max_duration_s=self.max_duration_s),
+            lambda d: MediaInfo(**d),
+        )
+
+    def audio(self, info: MediaInfo) -> None:
+        """Extract the soundtrack once (skipped when later stages need no samples)."""
+        self.stages.run(
+            "audio",
+            lambda: {"wav": str(extract_audio(info.path, self.wav, duration=info.duration))},
+            lambda d: d,
+        )
+
+    def samples(self):
+        """The soundtrack's samples, read from the WAV only when a stage must compute."""
+        if self._samples is None:
+            self._samples = load_audio(self.wav)
+        return self._samples
+
+    def transcribe(self) -> Transcript:
+        return self.stages.run(
+            "transcribe",
+            lambda: transcribe(
+                self.samples(),
+                model_name=self.whisper_model,
+                language=self.language,
+                progress=self.stages.progress,
+                should_cancel=self.stages.should_cancel,
+            ),
+            _load_transcript,
+        )
+
+    def signals(self) -> Signals:
+        return self.stages.run(
+            "signals", lambda: compute_signals(self.samples(), SAMPLE_RATE), _load_signals
+        )
+
+    def drop_audio(self) -> None:
+        self._samples = None
+
+
+@dataclass(frozen=True)
+class SourceAnalysis:
+    """What `analyse_source` found: the same values its stage files hold."""
+
+    info: MediaInfo
+    transcript: Transcript
+    signals: Signals
+    timings: dict[str, float]
+
+
+# The stages `analyse_source` runs, and of those the files another work folder can reuse
+# (audio.json only names the WAV, which the later stages no longer need).
+ANALYSIS_STAGES = ("probe", "audio", "transcribe", "signals")
+SHARED_STAGES = ("probe", "transcribe", "signals")
+
+
+def analyse_source(
+    video: str | Path,
+    work_dir: str | Path,
+    *,
+    language: str = "auto",
+    whisper_model: str | None = None,
+    progress: Progress = no_progress,
+    should_cancel: Callable[[], bool] = lambda: False,
+    max_duration_s: float | None = None,
+) -> SourceAnalysis:
+    """Run only the stages that depend on the source (probe, audio, transcribe, signals)
+    into `work_dir`, exactly as `generate_clips` runs them; finished stages are skipped.
+
+    A `generate_clips` call given the same work folder (and the same language and speech
+    model) then goes straight to finding candidates.
+    """
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    stages = _Stages(work, progress, should_cancel)
+    source = _SourceStages(
+        stages,
+        video,
+        language=language,
+        whisper_model=whisper_model,
+        max_duration_s=max_duration_s,
+    )
+    info = source.probe()
+    source.audio(info)
+    transcript = source.transcribe()
+    signals = source.signals()
+    source.drop_audio()
+    return SourceAnalysis(info, transcript, signals, dict(stages.timings))
+
+
 def generate_clips(
     video: str | Path,
     out_dir: str | Path,
@@ -211,11 +330,9 @@ def generate_clips(
     whisper_model: str | None = None,
 ) -> dict[str, Any]:
     """Turn a long video into ranked, captioned clips; returns the manifest."""
-    from clipgen.config import get_settings
     from clipgen.pipeline.render import render_clip
 
     check_options(options)
-    settings = get_settings()
     ranker = ranker or default_ranker()
     out = Path(out_dir).resolve()
     own_work_dir = work_dir is None
@@ -224,47 +341,27 @@ def generate_clips(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-partial-", dir=out.parent))
     stages = _Stages(work, progress, should_cancel)
+    source = _SourceStages(
+        stages,
+        video,
+        language=options.language,
+        whisper_model=whisper_model,
+        max_duration_s=max_duration_s,
+    )
     began = time.perf_counter()
     try:
-        info: MediaInfo = stages.run(
-            "probe", lambda: probe(video, max_duration_s=max_duration_s), lambda d: MediaInfo(**d)
-        )
+        info = source.probe()
         if info.duration < options.min_seconds:
             raise InvalidVideo(
                 f"The video is {info.duration:.0f} seconds long, shorter than the shortest "
                 f"clip asked for ({options.min_seconds:.0f} s)."
             )
-        wav = work / "audio.wav"
-        stages.run(
-            "audio",
-            lambda: {"wav": str(extract_audio(info.path, wav, duration=info.duration))},
-            lambda d: d,
-        )
-        audio = None
-
-        def audio_samples():
-            nonlocal audio
-            if audio is None:
-                audio = load_audio(wav)
-            return audio
-
-        transcript: Transcript = stages.run(
-            "transcribe",
-            lambda: transcribe(
-                audio_samples(),
-                model_name=settings.whisper_model if whisper_model is None else whisper_model,
-                language=options.language,
-                progress=progress,
-                should_cancel=should_cancel,
-            ),
-            _load_transcript,
-        )
+        source.audio(info)
+        transcript = source.transcribe()
         if not transcript.words:
             raise InvalidVideo("No speech was found in the video, so there is nothing to clip.")
-        signals: Signals = stages.run(
-            "signals", lambda: compute_signals(audio_samples(), SAMPLE_RATE), _load_signals
-        )
-        audio = None  # free the samples before rendering
+        signals = source.signals()
+        source.drop_audio()  # free the samples before rendering
         candidates: list[Candidate] = stages.run(
             "candidates",
             lambda: find_candidates(

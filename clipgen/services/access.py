@@ -33,9 +33,27 @@ def require_role(actor: UserView | None, *roles: Role) -> UserView:
     return actor
 
 
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
+
+
+def as_id(value: object) -> int | None:
+    """`value` as a row id, or None when it cannot be one (text, a bool, out of range):
+    an id from a browser is untrusted, and the database would refuse a huge one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
 def fresh(session: Session, model: type[Row], row_id: int) -> Row | None:
     """The row as the database has it now (never a stale copy from this session)."""
-    return session.get(model, row_id, populate_existing=True)
+    checked = as_id(row_id)
+    if checked is None:
+        return None
+    return session.get(model, checked, populate_existing=True)
 
 
 def owned(
@@ -48,10 +66,7 @@ def owned(
     owner_attr: str = "owner_id",
 ) -> Row:
     """The actor's row, or NotFound: someone else's is indistinguishable from none."""
-    try:
-        row = fresh(session, model, int(row_id))
-    except (TypeError, ValueError):
-        row = None
+    row = fresh(session, model, row_id)
     if row is None or getattr(row, owner_attr) != actor.id:
         raise NotFound(f"That {noun} was not found.")
     return row

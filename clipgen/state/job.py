@@ -90,6 +90,8 @@ class JobState(SessionState):
     error: str = ""
     stuck: bool = False
     not_found: bool = False
+    # The marketplace claim these clips are for ("" for a self-service job).
+    claim_link: str = ""
     clip_cards: list[dict] = []
     links_expire_at: float = 0.0
     action_error: str = ""
@@ -121,6 +123,7 @@ class JobState(SessionState):
         self.percent = job.percent
         self.error = job.error
         self.stuck = job.stuck
+        self.claim_link = routes.claim(job.market_job_id) if job.market_job_id else ""
         if job.status != "succeeded":
             self.clip_cards = []
             return

@@ -134,14 +134,8 @@ def app_url(app_data_dir: Path, app_database_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def production_app_url(
-    tmp_path_factory: pytest.TempPathFactory,
-    postgres_admin_url: str,
-    redis_url: str,
-    moto_endpoint: str,
-) -> Iterator[str]:
-    """The app as deployed: PostgreSQL, Redis (state and jobs), S3, and a separate worker."""
-    import boto3
+def production_database_url(postgres_admin_url: str) -> str:
+    """A migrated PostgreSQL database for the production app of this module."""
     from sqlalchemy import create_engine, text
 
     from clipgen.db import migrate
@@ -153,6 +147,20 @@ def production_app_url(
     admin.dispose()
     database_url = postgres_admin_url.rsplit("/", 1)[0] + "/clipgen_production_browser"
     migrate(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="module")
+def production_app_url(
+    tmp_path_factory: pytest.TempPathFactory,
+    production_database_url: str,
+    redis_url: str,
+    moto_endpoint: str,
+) -> Iterator[str]:
+    """The app as deployed: PostgreSQL, Redis (state and jobs), S3, and a separate worker."""
+    import boto3
+
+    database_url = production_database_url
     bucket = f"clipgen-browser-{uuid.uuid4().hex[:8]}"
     boto3.client(
         "s3",
@@ -200,6 +208,15 @@ def browser() -> Iterator:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def second_page(browser) -> Iterator:
+    """Another browser (its own cookies) for a second person signed in at the same time."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(30_000)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture

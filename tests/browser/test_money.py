@@ -4,7 +4,6 @@ earnings asks for a payout, the admin pays it with a reference, and the clipper 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,15 +17,6 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = "/tmp/money-{}.png"
 MONEY = re.compile(r"^\$[\d,]+\.\d\d$")
-
-
-@pytest.fixture
-def second_page(browser) -> Iterator[Page]:
-    """Another browser (its own cookies) for a second person signed in at the same time."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(30_000)
-    yield context.new_page()
-    context.close()
 
 
 def _app_session(app_database_url: str):

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_accounts import _email, _register
+from tests.browser.test_marketplace import make_source, market_loop
 from tests.pipeline.conftest import FLAT, HYPE, TAIL
 from tests.support.media import make_talk
 
@@ -43,3 +44,20 @@ def test_generate_on_postgres_redis_s3_and_a_worker_process(
     assert response.body()[4:8] == b"ftyp"
     video = card.get_by_test_id("clip-video")
     assert video.get_attribute("src").startswith(moto_endpoint)
+
+
+def test_the_marketplace_loop_on_postgres_redis_s3_and_a_worker_process(
+    page: Page,
+    second_page: Page,
+    production_app_url: str,
+    production_database_url: str,
+    tmp_path: Path,
+) -> None:
+    market_loop(
+        page,
+        second_page,
+        production_app_url,
+        production_database_url,
+        make_source(tmp_path),
+        "production",
+    )

@@ -6,15 +6,27 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+import pytest
+from argon2 import PasswordHasher
 from sqlmodel import Session
 
-from clipgen.models import Clip, ClipStatus, JobStatus, ProcessingJob, Video, VideoStatus
+from clipgen.models import Clip, ClipStatus, JobStatus, ProcessingJob, User, Video, VideoStatus
+from clipgen.services.auth import passwords
 from clipgen.services.auth.service import UserView
-from clipgen.services.market import campaigns
+from clipgen.services.market import campaigns, claims, reviews
 from clipgen.services.market.campaigns import CampaignDraft, CampaignView
+from clipgen.services.market.claims import ClaimView, SubmissionView
 from clipgen.services.money import funds
 
 _references = itertools.count(1)
+_QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2 settings, for tests that open many accounts and test no passwords
+    (the real settings take about half a second a hash)."""
+    monkeypatch.setattr(passwords, "_hasher", _QUICK_HASHER)
+
 
 DRAFT = CampaignDraft(
     title="Launch week",
@@ -106,3 +118,48 @@ def clip_of(
     session.add(clip)
     session.flush()
     return clip
+
+
+def both_roles(session: Session, user: UserView) -> UserView:
+    """The same account holding the clipper and the client role (DESIGN §3: one account
+    may hold both; `auth.register` gives one, so the second is set on the row)."""
+    row = session.get(User, user.id)
+    row.is_clipper = True
+    row.is_client = True
+    session.add(row)
+    session.flush()
+    return UserView.of(row)
+
+
+def submitted(
+    session: Session,
+    clipper: UserView,
+    campaign: CampaignView,
+    *,
+    seconds: float = 30.0,
+    caption: str = "",
+) -> tuple[ClaimView, SubmissionView]:
+    """The clipper claims a slot of the campaign and hands in a fitting clip of its source
+    (with the campaign's required hashtags)."""
+    claim = claims.claim_slot(session=session, actor=clipper, campaign_id=campaign.id)
+    clip = clip_of(
+        session, clipper, campaign.source_video_id, seconds=seconds, market_job_id=claim.id
+    )
+    submission = claims.submit_clip(
+        session=session,
+        actor=clipper,
+        job_id=claim.id,
+        clip_id=clip.id,
+        caption=caption,
+        hashtags=campaign.hashtags,
+    )
+    return claim, submission
+
+
+def approved(
+    session: Session, client: UserView, clipper: UserView, campaign: CampaignView
+) -> tuple[ClaimView, SubmissionView]:
+    """A claim of the clipper whose clip the client approved."""
+    claim, submission = submitted(session, clipper, campaign)
+    reviews.approve_submission(session=session, actor=client, submission_id=submission.id)
+    return claim, submission

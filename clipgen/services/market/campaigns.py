@@ -43,7 +43,7 @@ from clipgen.pipeline.options import (
     MIN_CLIP_SECONDS,
     MIN_LENGTH_SPREAD_S,
 )
-from clipgen.services.access import fresh, require_role
+from clipgen.services.access import as_id, fresh, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
@@ -431,10 +431,10 @@ def own_campaign(
 ) -> Campaign:
     """The actor's campaign (the client who made it), or NotFound."""
     require_role(actor, Role.CLIENT)
-    try:
-        query = select(Campaign).where(Campaign.id == int(campaign_id))
-    except (TypeError, ValueError):
-        raise NotFound("That campaign was not found.") from None
+    checked = as_id(campaign_id)
+    if checked is None:
+        raise NotFound("That campaign was not found.")
+    query = select(Campaign).where(Campaign.id == checked)
     if lock:
         query = query.with_for_update()
     row = session.exec(query.execution_options(populate_existing=True)).first()
@@ -548,10 +548,14 @@ def browse(
     }
     if sort not in orders:
         raise InvalidInput("Choose one of the listed sort orders.")
-    per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
+    try:
+        per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
+        page = int(page)
+    except (TypeError, ValueError):
+        raise InvalidInput("Choose one of the listed pages.") from None
     total = int(session.exec(select(func.count()).select_from(Campaign).where(*conditions)).one())
     pages = max(1, -(-total // per_page))
-    page = max(1, min(pages, int(page)))
+    page = max(1, min(pages, page))
     rows = session.exec(
         select(Campaign)
         .where(*conditions)
@@ -566,10 +570,7 @@ def browse(
 def market_campaign(*, session: Session, actor: UserView, campaign_id: int) -> CampaignView:
     """A live campaign as a clipper sees it (also a closed one they hold a claim on)."""
     require_role(actor, Role.CLIPPER, Role.CLIENT, Role.ADMIN)
-    try:
-        row = fresh(session, Campaign, int(campaign_id))
-    except (TypeError, ValueError):
-        row = None
+    row = fresh(session, Campaign, campaign_id)
     if row is None:
         raise NotFound("That campaign was not found.")
     visible = row.status in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.COMPLETED)

@@ -10,6 +10,7 @@ scheduled); its clipper is warned before (`warn_expiring_claims`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,10 +37,10 @@ from clipgen.models import (
 )
 from clipgen.models.marketplace import OPEN_JOB_STATUSES
 from clipgen.pipeline.types import GenerateOptions
-from clipgen.services.access import fresh, owned, require_role
+from clipgen.services.access import as_id, fresh, owned, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
-from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.errors import InvalidInput, NotAuthenticated, NotFound
 from clipgen.services.market.campaigns import (
     CampaignView,
     _counts,
@@ -89,6 +90,8 @@ LENGTH_TOLERANCE_S = 1.0
 WARN_BEFORE = timedelta(hours=6)
 # Workable claims: the clipper may make clips and hand one in.
 WORKABLE = (S.IN_PROGRESS, S.REVISION_REQUESTED)
+# A hashtag or mention inside a caption, without the punctuation after it ("@brand!").
+_TAG_IN_TEXT = re.compile(r"[#@][\w.]*\w")
 
 
 def move(session: Session, job: MarketJob, to: MarketJobStatus, **values) -> None:
@@ -240,10 +243,9 @@ def claim_slot(*, session: Session, actor: UserView, campaign_id: int) -> ClaimV
     open claim on the campaign returns that claim.
     """
     require_role(actor, Role.CLIPPER)
-    try:
-        campaign_id = int(campaign_id)
-    except (TypeError, ValueError):
-        raise NotFound("That campaign was not found.") from None
+    campaign_id = as_id(campaign_id)
+    if campaign_id is None:
+        raise NotFound("That campaign was not found.")
     campaign = session.exec(
         select(Campaign)
         .where(Campaign.id == campaign_id)
@@ -409,13 +411,18 @@ def my_claims(*, session: Session, actor: UserView, limit: int = 100) -> list[Cl
 
 def my_claim_on(*, session: Session, actor: UserView, campaign_id: int) -> ClaimView | None:
     """The actor's open claim on a campaign, if they hold one."""
+    if actor is None:
+        raise NotAuthenticated()
     if not actor.has_role(Role.CLIPPER):
+        return None
+    campaign_id = as_id(campaign_id)
+    if campaign_id is None:
         return None
     row = session.exec(
         select(MarketJob, Campaign.title)
         .join(Campaign, col(Campaign.id) == MarketJob.campaign_id)
         .where(
-            MarketJob.campaign_id == int(campaign_id),
+            MarketJob.campaign_id == campaign_id,
             MarketJob.clipper_id == actor.id,
             col(MarketJob.status).in_(OPEN_JOB_STATUSES),
         )
@@ -512,14 +519,26 @@ def claim_detail(*, session: Session, actor: UserView, job_id: int) -> ClaimDeta
 # --- working on a claim ----------------------------------------------------------------------
 
 
-def _workable(session: Session, actor: UserView, job_id: int) -> tuple[MarketJob, Campaign]:
+def _workable(
+    session: Session, actor: UserView, job_id: int, *, lock: bool = False
+) -> tuple[MarketJob, Campaign]:
     job = _own_claim(session, actor, job_id)
     if job.status not in WORKABLE:
         raise InvalidInput(
             f"This claim is {STATUS_WORDS.get(job.status, job.status)}, so there is nothing to "
             "work on."
         )
-    campaign = fresh(session, Campaign, job.campaign_id)
+    if lock:
+        # A hand-in and a cancel of its campaign (which locks the row too) take turns:
+        # a cancel never misses a clip handed in at the same moment.
+        campaign = session.exec(
+            select(Campaign)
+            .where(Campaign.id == job.campaign_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+    else:
+        campaign = fresh(session, Campaign, job.campaign_id)
     if campaign.status == CampaignStatus.CANCELLED:
         raise InvalidInput("This campaign was cancelled.")
     now = utcnow()
@@ -560,7 +579,7 @@ def submit_clip(
     """Hand in one clip for the claim: a clip generated from the campaign's source, or the
     clipper's own uploaded edit; with the post's caption and hashtags. A claim sent back
     for a revision is reopened and submitted again."""
-    job, campaign = _workable(session, actor, job_id)
+    job, campaign = _workable(session, actor, job_id, lock=True)
     if campaign.deadline is not None and campaign.deadline <= utcnow():
         raise InvalidInput("The campaign's deadline has passed.")
     if (clip_id is None) == (video_id is None):
@@ -570,7 +589,7 @@ def submit_clip(
         raise InvalidInput(f"Keep the caption to {MAX_CAPTION} characters.")
     tags = clean_hashtags(hashtags)
     required = campaign.hashtags.split()
-    given = {tag.lower() for tag in (tags + " " + caption).split()}
+    given = {tag.lower() for tag in tags.split() + _TAG_IN_TEXT.findall(caption)}
     missing = [tag for tag in required if tag.lower() not in given]
     if missing:
         raise InvalidInput(f"Add the campaign's required hashtags: {' '.join(missing)}.")

@@ -22,6 +22,7 @@ from clipgen.models import (
     SubmissionStatus,
     User,
 )
+from clipgen.services.access import as_id
 from clipgen.services.errors import NotFound
 from clipgen.services.market.reviews import ratings_of, submission_video_url
 from clipgen.services.money.tiers import TierStanding, clipper_standing
@@ -65,10 +66,8 @@ class Profile:
 
 def public_profile(*, session: Session, clipper_id: int) -> Profile:
     """The public page of a clipper (not found for anyone who is not a clipper)."""
-    try:
-        user = session.get(User, int(clipper_id))
-    except (TypeError, ValueError):
-        user = None
+    checked = as_id(clipper_id)
+    user = session.get(User, checked) if checked is not None else None
     if user is None or not user.is_clipper or not user.is_active:
         raise NotFound("That clipper was not found.")
     average, count = ratings_of(session, user.id)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from clipgen import routes
 from clipgen.models import (
     Campaign,
+    CampaignStatus,
     Clip,
     MarketJob,
     MarketJobStatus,
@@ -26,7 +27,7 @@ from clipgen.models import (
     Video,
     utcnow,
 )
-from clipgen.services.access import require_role
+from clipgen.services.access import as_id, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
@@ -182,7 +183,10 @@ def review_queue(
         .where(Campaign.client_id == actor.id, Submission.status == status)
     )
     if campaign_id is not None:
-        query = query.where(Campaign.id == int(campaign_id))
+        checked = as_id(campaign_id)
+        if checked is None:
+            raise NotFound("That campaign was not found.")
+        query = query.where(Campaign.id == checked)
     order = (
         col(Submission.created_at).asc()
         if status == SubmissionStatus.PENDING
@@ -202,10 +206,9 @@ def _reviewable(
     """The submission (locked) if `actor` is its campaign's client (None: the system)."""
     if actor is not None:
         require_role(actor, Role.CLIENT)
-    try:
-        submission_id = int(submission_id)
-    except (TypeError, ValueError):
-        raise NotFound("That submission was not found.") from None
+    submission_id = as_id(submission_id)
+    if submission_id is None:
+        raise NotFound("That submission was not found.")
     submission = session.exec(
         select(Submission)
         .where(Submission.id == submission_id)
@@ -291,6 +294,7 @@ def reject_submission(
     *, session: Session, actor: UserView, submission_id: int, reason: str
 ) -> ReviewItem:
     """Turn a clip down, saying why; the claim closes and its slot is free again."""
+    require_role(actor, Role.CLIENT)  # `_reviewable` takes None for the system
     submission, job, campaign = _reviewable(session, actor, submission_id)
     why = _reason(reason, "the reason")
     now = utcnow()
@@ -323,6 +327,7 @@ def request_revision(
 ) -> ReviewItem:
     """Send a clip back with notes (at most twice per claim); the clipper gets the claim's
     time-to-live again to resubmit."""
+    require_role(actor, Role.CLIENT)  # `_reviewable` takes None for the system
     submission, job, campaign = _reviewable(session, actor, submission_id)
     why = _reason(notes, "the revision notes")
     if job.revision_count >= MAX_REVISIONS:
@@ -330,7 +335,15 @@ def request_revision(
             f"This claim has had {MAX_REVISIONS} revisions already; approve or reject the clip."
         )
     now = utcnow()
+    if campaign.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED) or (
+        campaign.deadline is not None and campaign.deadline <= now
+    ):
+        raise InvalidInput(
+            "The campaign has ended, so the clip cannot be sent back; approve or reject it."
+        )
     expires = now + timedelta(hours=campaign.claim_ttl_hours)
+    if campaign.deadline is not None:
+        expires = min(expires, campaign.deadline)
     move(
         session,
         job,
@@ -391,10 +404,8 @@ def rate_clipper(
 ) -> None:
     """Rate the clipper of an approved claim 1-5 with optional feedback; once per claim."""
     require_role(actor, Role.CLIENT)
-    try:
-        job = session.get(MarketJob, int(job_id))
-    except (TypeError, ValueError):
-        job = None
+    checked = as_id(job_id)
+    job = session.get(MarketJob, checked) if checked is not None else None
     campaign = session.get(Campaign, job.campaign_id) if job else None
     if campaign is None or campaign.client_id != actor.id:
         raise NotFound("That claim was not found.")

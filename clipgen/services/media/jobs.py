@@ -23,10 +23,13 @@ from clipgen.models import (
     Clip,
     ClipStatus,
     JobStatus,
+    MarketJob,
+    MarketJobStatus,
     ProcessingJob,
     Role,
     UTCDateTime,
     Video,
+    VideoStatus,
     utcnow,
 )
 from clipgen.pipeline.errors import PipelineError
@@ -67,6 +70,7 @@ class JobView:
     id: int
     video_id: int
     user_id: int
+    market_job_id: int | None
     status: str
     stage: str
     percent: int
@@ -90,6 +94,7 @@ class JobView:
             id=job.id,
             video_id=job.video_id,
             user_id=job.user_id,
+            market_job_id=job.market_job_id,
             status=job.status,
             stage=job.stage,
             percent=job.percent,
@@ -270,7 +275,10 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
     now = utcnow()
     if job.status not in RETRYABLE and not is_stuck(job, now):
         raise InvalidInput("Only a failed, cancelled or stuck job can be tried again.")
-    usable_video(session, actor, job.video_id)
+    if job.market_job_id is None:
+        usable_video(session, actor, job.video_id)
+    else:
+        _claim_still_workable(session, job)
     if not _conditional_update(
         session,
         job_id,
@@ -295,6 +303,22 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
     )
     send_after_commit(session, PROCESS_JOB, job_id=job_id)
     return JobView.of(fresh(session, ProcessingJob, job_id))
+
+
+def _claim_still_workable(session: Session, job: ProcessingJob) -> None:
+    """A job made for a marketplace claim runs again only while the claim is open and the
+    campaign's source is there."""
+    claim = fresh(session, MarketJob, job.market_job_id)
+    if claim is None or claim.status not in (
+        MarketJobStatus.IN_PROGRESS,
+        MarketJobStatus.REVISION_REQUESTED,
+    ):
+        raise InvalidInput(
+            "The claim these clips were for is closed, so this job cannot run again."
+        )
+    video = fresh(session, Video, job.video_id)
+    if video is None or video.status != VideoStatus.READY:
+        raise InvalidInput("The campaign's source video is not available any more.")
 
 
 def delete_job(*, session: Session, actor: UserView, job_id: int) -> None:

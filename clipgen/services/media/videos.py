@@ -45,6 +45,7 @@ from clipgen.services.access import owned, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound, RecordedRefusal, ServiceError
+from clipgen.services.media.analysis import video_analyses_prefix
 from clipgen.services.media.clips import (
     clip_in_use_reason,
     delete_stored_after_commit,
@@ -465,4 +466,5 @@ def delete_video(*, session: Session, actor: UserView, video_id: int) -> None:
     except IntegrityError:
         # A job or campaign took up the video meanwhile (the unit of work rolls back).
         raise InvalidInput("This video was just put to use; try deleting it again.") from None
+    prefixes.append(video_analyses_prefix(video_id))
     delete_stored_after_commit(session, [source_key, *clip_keys, *words_keys], prefixes=prefixes)
