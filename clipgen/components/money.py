@@ -43,13 +43,14 @@ def figures(*cards: rx.Component) -> rx.Component:
     )
 
 
-def status_badge(status) -> rx.Component:
+def status_badge(status, testid: str = "") -> rx.Component:
     return rx.badge(
         status,
         color_scheme=rx.match(
             status, *[(key, color) for key, color in STATUS_COLORS.items()], "gray"
         ),
         variant="soft",
+        custom_attrs={"data-testid": testid} if testid else {},
     )
 
 

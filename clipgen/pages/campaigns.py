@@ -831,7 +831,7 @@ def _campaign_body() -> rx.Component:
                 size="7",
                 custom_attrs={"data-testid": "page-title"},
             ),
-            status_badge(CampaignState.status),
+            status_badge(CampaignState.status, "campaign-status"),
             rx.cond(
                 CampaignState.exhausted,
                 rx.badge("Budget used up", color_scheme="red", variant="soft"),

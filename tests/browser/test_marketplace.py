@@ -83,6 +83,9 @@ def market_loop(
     expect(client).to_have_url(re.compile(r"/campaigns$"))
     client.get_by_test_id("new-campaign").click()
     expect(client).to_have_url(re.compile(r"/campaigns/new$"))
+    # The form is filled from the server's state once loaded; choose the file after that.
+    expect(client.get_by_test_id("campaign-min_length_s")).to_have_value("15")
+    client.wait_for_load_state("networkidle")
     client.get_by_test_id("campaign-upload-zone").locator("input[type=file]").set_input_files(
         str(source_file)
     )
@@ -104,10 +107,10 @@ def market_loop(
     client.get_by_test_id("campaign-save").click()
     expect(client).to_have_url(re.compile(r"/campaigns/\d+$"))
     campaign_url = client.url
-    expect(client.get_by_test_id("status")).to_have_text("draft")
+    expect(client.get_by_test_id("campaign-status")).to_have_text("draft")
     client.get_by_test_id("campaign-activate").click()
-    expect(client.get_by_test_id("status")).to_have_text("active")
-    expect(client.get_by_text("$50.00").first).to_be_visible()
+    expect(client.get_by_test_id("campaign-status")).to_have_text("active")
+    expect(client.get_by_test_id("campaign-escrow")).to_have_text("$50.00")
     _shoot(client, setup, "campaign-active")
 
     # A clipper finds it in the marketplace and claims a slot.
@@ -121,7 +124,7 @@ def market_loop(
     expect(clipper).to_have_url(re.compile(r"/marketplace/\d+$"))
     clipper.get_by_test_id("claim-button").click()
     expect(clipper).to_have_url(re.compile(r"/work/\d+$"))
-    expect(clipper.get_by_test_id("claim-status")).to_contain_text("In progress")
+    expect(clipper.get_by_test_id("claim-status").first).to_contain_text("In progress")
 
     # It makes clips of the campaign's source with the real pipeline, picks one, submits.
     clipper.get_by_test_id("claim-option-clips").fill("1")
@@ -138,7 +141,7 @@ def market_loop(
     expect(clipper.get_by_test_id("submit-hashtags")).to_have_value("#launch")
     clipper.get_by_test_id("submit-caption").fill("The moment it all clicked")
     clipper.get_by_test_id("submit-clip").click()
-    expect(clipper.get_by_test_id("claim-status")).to_contain_text("Submitted")
+    expect(clipper.get_by_test_id("claim-status").first).to_contain_text("Submitted")
     _shoot(clipper, setup, "claim-submitted")
 
     # The client reviews it with the clip playing inline, approves it and rates the clipper.
@@ -164,13 +167,17 @@ def market_loop(
     approved.get_by_test_id("rate-submit").click()
     expect(approved.get_by_test_id("review-rated")).to_contain_text("4")
     client.goto(campaign_url)
-    expect(client.get_by_text(re.compile(r"\$40\.00")).first).to_be_visible()
+    expect(client.get_by_test_id("campaign-escrow")).to_have_text("$40.00")
 
     # The clipper is told, and sees $7.00 pending: Bronze keeps 70% of the $10.00 price.
     clipper.reload()
     expect(clipper.get_by_test_id("bell-badge")).to_be_visible()
     clipper.get_by_test_id("bell").click()
-    expect(clipper.get_by_test_id("bell-item").first).to_contain_text("approved")
+    expect(
+        clipper.get_by_test_id("bell-item").filter(
+            has_text="Your clip for Launch talk clips was approved. $7.00 is pending"
+        )
+    ).to_have_count(1)
     clipper.keyboard.press("Escape")
     clipper.get_by_test_id("nav").first.get_by_text("Earnings", exact=True).click()
     expect(clipper).to_have_url(re.compile(r"/earnings$"))
@@ -182,12 +189,15 @@ def market_loop(
 
     # The rating and the approved clip are on the clipper's public profile.
     client.get_by_test_id("nav").first.get_by_text("Reviews", exact=True).click()
+    expect(client).to_have_url(re.compile(r"/reviews$"))
+    expect(client.get_by_test_id("reviews-empty")).to_be_visible()  # nothing pending now
     client.get_by_role("tab", name="Approved").click()
-    client.get_by_test_id("review-card").filter(has_text="Ada Clips").get_by_role(
-        "link", name="Ada Clips"
-    ).click()
+    rated = client.get_by_test_id("review-card").filter(has_text="Ada Clips")
+    expect(rated.get_by_test_id("review-rated")).to_be_visible()
+    rated.get_by_test_id("review-clipper").click()
     expect(client).to_have_url(re.compile(r"/clippers/\d+$"))
     expect(client.get_by_test_id("profile-name")).to_have_text("Ada Clips")
-    expect(client.get_by_test_id("profile-rating")).to_contain_text("4.0")
+    expect(client.get_by_test_id("profile-rating")).to_contain_text("★★★★☆")
+    expect(client.get_by_test_id("profile-rating")).to_contain_text("Sharp cut, good caption.")
     expect(client.get_by_test_id("portfolio-clip")).to_have_count(1)
     _shoot(client, setup, "profile")
