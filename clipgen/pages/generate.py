@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.clip_options import clip_options
 from clipgen.components.confirm import confirm_delete
 from clipgen.components.layout import page_header, template
-from clipgen.pipeline import options as opts
 from clipgen.state.generate import ACCEPTED_EXTENSIONS, UPLOAD_ID, GenerateState
 
 
@@ -114,80 +114,11 @@ def _upload_status() -> rx.Component:
     )
 
 
-def _select(label: str, name: str, value, options: list[tuple[str, str]]) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.select.root(
-            rx.select.trigger(width="100%", custom_attrs={"data-testid": f"option-{name}"}),
-            rx.select.content(*[rx.select.item(text, value=key) for key, text in options]),
-            value=value,
-            on_change=lambda v: GenerateState.set_option(name, v),
-        ),
-        spacing="1",
-        width="100%",
-    )
-
-
 def _options() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("What to make", size="4"),
-            rx.grid(
-                rx.vstack(
-                    rx.text("Number of clips", size="2", weight="medium"),
-                    rx.input(
-                        type="number",
-                        min=opts.MIN_CLIPS,
-                        max=opts.MAX_CLIPS,
-                        value=GenerateState.clip_count,
-                        on_change=lambda v: GenerateState.set_option("clip_count", v),
-                        custom_attrs={"data-testid": "option-clips"},
-                    ),
-                    spacing="1",
-                    width="100%",
-                ),
-                _select(
-                    "Length",
-                    "length",
-                    GenerateState.length,
-                    opts.length_choices(),
-                ),
-                _select(
-                    "Aspect",
-                    "aspect",
-                    GenerateState.aspect,
-                    list(opts.ASPECTS.items()),
-                ),
-                _select(
-                    "Captions",
-                    "captions",
-                    GenerateState.captions,
-                    list(opts.CAPTION_STYLES.items()),
-                ),
-                columns=rx.breakpoints(initial="1", sm="2", md="4"),
-                spacing="3",
-                width="100%",
-            ),
-            rx.cond(
-                GenerateState.length == opts.CUSTOM_LENGTH,
-                rx.hstack(
-                    rx.input(
-                        type="number",
-                        value=GenerateState.custom_min,
-                        on_change=lambda v: GenerateState.set_option("custom_min", v),
-                        custom_attrs={"data-testid": "option-min"},
-                    ),
-                    rx.text("to"),
-                    rx.input(
-                        type="number",
-                        value=GenerateState.custom_max,
-                        on_change=lambda v: GenerateState.set_option("custom_max", v),
-                        custom_attrs={"data-testid": "option-max"},
-                    ),
-                    rx.text("seconds"),
-                    align="center",
-                ),
-            ),
+            clip_options(GenerateState, "option"),
             rx.vstack(
                 rx.text("Topic (optional)", size="2", weight="medium"),
                 rx.input(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.clip_options import clip_options
 from clipgen.components.confirm import link_renewer
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import error_callout, section
 from clipgen.pages.marketplace import requirements_list
-from clipgen.pipeline import options as opts
 from clipgen.state.generate import ACCEPTED_EXTENSIONS
 from clipgen.state.market import OWN_EDIT_UPLOAD_ID, ClaimState, WorkListState
 
@@ -245,20 +245,6 @@ def _header() -> rx.Component:
 # --- /work/<id>: make clips with AI -------------------------------------------------------
 
 
-def _select(label: str, name: str, value, choices: list[tuple[str, str]]) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.select.root(
-            rx.select.trigger(width="100%", custom_attrs={"data-testid": f"claim-option-{name}"}),
-            rx.select.content(*[rx.select.item(text, value=key) for key, text in choices]),
-            value=value,
-            on_change=lambda choice: ClaimState.set_option(name, choice),
-        ),
-        spacing="1",
-        width="100%",
-    )
-
-
 def _generation_row(row: rx.Var) -> rx.Component:
     return rx.hstack(
         claim_badge(row["status"], row["status"]),
@@ -291,52 +277,7 @@ def _make_clips() -> rx.Component:
                     size="2",
                     color=MUTED,
                 ),
-                rx.grid(
-                    rx.vstack(
-                        rx.text("Number of clips", size="2", weight="medium"),
-                        rx.input(
-                            type="number",
-                            min=opts.MIN_CLIPS,
-                            max=opts.MAX_CLIPS,
-                            value=ClaimState.clip_count,
-                            on_change=lambda v: ClaimState.set_option("clip_count", v),
-                            custom_attrs={"data-testid": "claim-option-clips"},
-                        ),
-                        spacing="1",
-                        width="100%",
-                    ),
-                    _select("Length", "length", ClaimState.length, opts.length_choices()),
-                    _select("Aspect", "aspect", ClaimState.aspect, list(opts.ASPECTS.items())),
-                    _select(
-                        "Captions",
-                        "captions",
-                        ClaimState.captions,
-                        list(opts.CAPTION_STYLES.items()),
-                    ),
-                    columns=rx.breakpoints(initial="1", sm="2", md="4"),
-                    spacing="3",
-                    width="100%",
-                ),
-                rx.cond(
-                    ClaimState.length == opts.CUSTOM_LENGTH,
-                    rx.hstack(
-                        rx.input(
-                            type="number",
-                            value=ClaimState.custom_min,
-                            on_change=lambda v: ClaimState.set_option("custom_min", v),
-                            custom_attrs={"data-testid": "claim-option-min"},
-                        ),
-                        rx.text("to"),
-                        rx.input(
-                            type="number",
-                            value=ClaimState.custom_max,
-                            on_change=lambda v: ClaimState.set_option("custom_max", v),
-                            custom_attrs={"data-testid": "claim-option-max"},
-                        ),
-                        rx.text("seconds"),
-                        align="center",
-                    ),
-                ),
+                clip_options(ClaimState, "claim-option"),
                 error_callout(ClaimState.generate_error, "generate-error"),
                 rx.button(
                     rx.icon("wand-sparkles", size=16),

@@ -14,7 +14,7 @@ from clipgen import routes
 from clipgen.config import get_settings
 from clipgen.pipeline import options as opts
 from clipgen.pipeline.types import GenerateOptions
-from clipgen.services.errors import NotAuthenticated, ServiceError
+from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
 from clipgen.services.media import jobs, videos
 from clipgen.state.session import SessionState, run_as
 
@@ -45,6 +45,28 @@ def video_row(view: videos.VideoView) -> dict:
         "summary": f"{minutes}:{seconds:02d} · {view.width}x{view.height} · "
         f"{_size_text(view.size_bytes)}",
     }
+
+
+def options_from(state, prompt: str = "") -> GenerateOptions:
+    """The clip choices of a page's controls (see `components.clip_options`), read as
+    untrusted text; the pipeline's `check_options` checks their limits."""
+    try:
+        count = int(state.clip_count)
+        if state.length == opts.CUSTOM_LENGTH:
+            low, high = float(state.custom_min), float(state.custom_max)
+        else:
+            default = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
+            low, high, _label = opts.LENGTH_PRESETS.get(state.length, default)
+    except (TypeError, ValueError):
+        raise InvalidInput("Enter whole numbers for the clip count and lengths.") from None
+    return GenerateOptions(
+        clips=count,
+        min_seconds=low,
+        max_seconds=high,
+        aspect=state.aspect,
+        captions=state.captions,
+        prompt=str(prompt or "").strip(),
+    )
 
 
 async def stream_upload(token: str, chunks: AsyncIterator) -> videos.VideoView:
@@ -222,23 +244,7 @@ class GenerateState(SessionState):
             yield reloaded
 
     def _options(self) -> GenerateOptions:
-        try:
-            count = int(self.clip_count)
-            if self.length == opts.CUSTOM_LENGTH:
-                low, high = float(self.custom_min), float(self.custom_max)
-            else:
-                default = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
-                low, high, _label = opts.LENGTH_PRESETS.get(self.length, default)
-        except ValueError:
-            raise ServiceError("Enter whole numbers for the clip count and lengths.") from None
-        return GenerateOptions(
-            clips=count,
-            min_seconds=low,
-            max_seconds=high,
-            aspect=self.aspect,
-            captions=self.captions,
-            prompt=self.prompt.strip(),
-        )
+        return options_from(self, prompt=self.prompt)
 
     @rx.event
     def start(self):

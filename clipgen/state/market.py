@@ -28,7 +28,7 @@ from clipgen.services.market.claims import ClaimDetail, ClaimView
 from clipgen.services.media import clips, videos
 from clipgen.services.money.amounts import format_cents, parse_dollars
 from clipgen.services.money.tiers import TierStanding
-from clipgen.state.generate import stream_upload
+from clipgen.state.generate import options_from, stream_upload
 from clipgen.state.job import (
     POLL_SECONDS,
     STAGE_LABELS,
@@ -756,22 +756,7 @@ class ClaimState(SessionState):
             setattr(self, name, value[:20])
 
     def _options(self) -> GenerateOptions:
-        try:
-            count = int(self.clip_count)
-            if self.length == opts.CUSTOM_LENGTH:
-                low, high = float(self.custom_min), float(self.custom_max)
-            else:
-                default = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
-                low, high, _label = opts.LENGTH_PRESETS.get(self.length, default)
-        except ValueError:
-            raise InvalidInput("Enter whole numbers for the clip count and lengths.") from None
-        return GenerateOptions(
-            clips=count,
-            min_seconds=low,
-            max_seconds=high,
-            aspect=self.aspect,
-            captions=self.captions,
-        )
+        return options_from(self)
 
     @rx.event
     def make_clips(self):

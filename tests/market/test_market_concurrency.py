@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from clipgen.db import session_scope
 from clipgen.models import (
@@ -31,7 +31,7 @@ from clipgen.services.errors import InvalidInput
 from clipgen.services.market import campaigns, claims, reviews
 from clipgen.services.market.claims import ClaimView
 from clipgen.services.market.reviews import ReviewItem
-from clipgen.services.money.ledger import account, balance, check_invariants
+from tests.support.concurrency import balance_of, books_are_sound, race
 from tests.support.market import (
     DRAFT,
     clip_of,
@@ -52,40 +52,6 @@ ALL_TAKEN = "Every slot of this campaign is taken. Try again later: claims expir
 @pytest.fixture(autouse=True)
 def _quick_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     quick_password_hashing(monkeypatch)
-
-
-def race(count: int, work: Callable[[Session, int], Any]) -> list[Any]:
-    """Run `work(session, n)` in `count` threads released at once, each in its own unit of
-    work; what each returned, or the exception it raised."""
-    barrier = threading.Barrier(count)
-    outcomes: list[Any] = [None] * count
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            with session_scope() as session:
-                outcomes[n] = work(session, n)
-        except Exception as error:  # noqa: BLE001 - an outcome like any other
-            outcomes[n] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (a deadlock?)"
-    return outcomes
-
-
-def _cents(kind: AccountKind, **owner: int) -> int:
-    with session_scope() as session:
-        return balance(session, account(session, kind, **owner))
-
-
-def _books_are_sound() -> None:
-    with session_scope() as session:
-        report = check_invariants(session)
-    assert report.ok, report
 
 
 def _messages(outcomes: list[Any]) -> list[str]:
@@ -136,7 +102,7 @@ def test_twenty_clippers_racing_for_the_last_three_slots_get_three(admin) -> Non
         with session_scope() as session:
             view = campaigns.get_my_campaign(session=session, actor=client, campaign_id=live.id)
         assert (view.open_claims, view.slots_left, view.escrow_cents) == (5, 0, 5000)
-        _books_are_sound()
+        books_are_sound()
 
 
 def test_a_clipper_double_clicking_claim_gets_one_claim(admin) -> None:
@@ -195,12 +161,12 @@ def test_approving_one_submission_twice_at_once_pays_it_once(admin) -> None:
         assert len([o for o in outcomes if isinstance(o, ReviewItem)]) == 1, outcomes
         assert _messages(outcomes) == ["This submission was already approved."] * 3, outcomes
         assert _approvals(submission_id) == 1
-        assert _cents(AccountKind.CLIPPER_PENDING, user_id=clipper.id) == 700
-        assert _cents(AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign_id) == 9_000
+        assert balance_of(AccountKind.CLIPPER_PENDING, user_id=clipper.id) == 700
+        assert balance_of(AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign_id) == 9_000
         with session_scope() as session:
             done = reviews.review_queue(session=session, actor=client, status="approved")
         assert [item.submission_id for item in done] == [submission_id]
-        _books_are_sound()
+        books_are_sound()
 
 
 REVIEWS: dict[str, Callable[..., Any]] = {
@@ -240,11 +206,11 @@ def test_racing_reviews_of_one_submission_have_one_winner(admin, contenders) -> 
         assert sub.status == winner and job.status == winner
         paid = winner == "approved"
         assert _approvals(submission_id) == int(paid)
-        assert _cents(AccountKind.CLIPPER_PENDING, user_id=clipper.id) == (700 if paid else 0)
-        assert _cents(AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign_id) == (
+        assert balance_of(AccountKind.CLIPPER_PENDING, user_id=clipper.id) == (700 if paid else 0)
+        assert balance_of(AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign_id) == (
             9_000 if paid else 10_000
         )
-        _books_are_sound()
+        books_are_sound()
 
 
 def _hand_in_and_cancel(first: str, clipper, claim_id, clip_id, client, campaign_id) -> dict:
@@ -307,8 +273,8 @@ def test_a_campaign_is_never_cancelled_under_a_clip_being_handed_in(admin, first
                 .where(Submission.job_id == claim.id, Submission.status == "pending")
             ).one()
         assert not (status == "cancelled" and waiting), outcomes
-        escrow = _cents(AccountKind.CAMPAIGN_ESCROW, campaign_id=live.id)
-        returned = _cents(AccountKind.CLIENT_AVAILABLE, user_id=client.id)
+        escrow = balance_of(AccountKind.CAMPAIGN_ESCROW, campaign_id=live.id)
+        returned = balance_of(AccountKind.CLIENT_AVAILABLE, user_id=client.id)
         if first == "submit":
             assert isinstance(outcomes["submit"], claims.SubmissionView), outcomes
             assert str(outcomes["cancel"]) == (
@@ -331,7 +297,7 @@ def test_a_campaign_is_never_cancelled_under_a_clip_being_handed_in(admin, first
                 0,
                 10_000,
             )
-        _books_are_sound()
+        books_are_sound()
 
 
 def test_double_clicking_activate_or_cancel_moves_the_budget_once(admin) -> None:
@@ -368,6 +334,6 @@ def test_double_clicking_activate_or_cancel_moves_the_budget_once(admin) -> None
                 expected.append(TransactionKind.CAMPAIGN_RELEASE)
             assert sorted(kinds) == sorted(expected)
             left = 0 if verb == "activated" else 10_000
-            assert _cents(AccountKind.CLIENT_AVAILABLE, user_id=client.id) == left
-            assert _cents(AccountKind.CAMPAIGN_ESCROW, campaign_id=draft.id) == 10_000 - left
-        _books_are_sound()
+            assert balance_of(AccountKind.CLIENT_AVAILABLE, user_id=client.id) == left
+            assert balance_of(AccountKind.CAMPAIGN_ESCROW, campaign_id=draft.id) == 10_000 - left
+        books_are_sound()

@@ -7,10 +7,7 @@ Each scenario runs a few rounds, each round with new people, to shake out races.
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
@@ -29,47 +26,14 @@ from clipgen.models import (
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput
 from clipgen.services.money import earnings, funds, holds, payouts
-from clipgen.services.money.ledger import InsufficientFunds, account, balance, check_invariants
+from clipgen.services.money.ledger import InsufficientFunds
+from tests.support.concurrency import balance_of, books_are_sound, race
 from tests.support.money import approved_submission, campaign, person
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 ROUNDS = 5
 _references = itertools.count(1)
-
-
-def race(count: int, work: Callable[[Session, int], Any]) -> list[Any]:
-    """Run `work(session, n)` in `count` threads released at once, each in its own unit of
-    work; what each returned, or the exception it raised."""
-    barrier = threading.Barrier(count)
-    outcomes: list[Any] = [None] * count
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            with session_scope() as session:
-                outcomes[n] = work(session, n)
-        except Exception as error:  # noqa: BLE001 - an outcome like any other
-            outcomes[n] = error
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (a deadlock?)"
-    return outcomes
-
-
-def _balance(kind: AccountKind, **owner: int) -> int:
-    with session_scope() as session:
-        return balance(session, account(session, kind, **owner))
-
-
-def _books_are_sound() -> None:
-    with session_scope() as session:
-        report = check_invariants(session)
-    assert report.ok, report
 
 
 @pytest.fixture
@@ -105,7 +69,7 @@ def clipper_with_available(staff, cents: int) -> UserView:
         submission = approved_submission(session, row, clipper)
         earnings.book_approval(session=session, submission_id=submission.id)
         holds.release_matured_earnings(session=session, now=utcnow() + timedelta(days=30))
-    assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == cents
+    assert balance_of(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == cents
     return clipper
 
 
@@ -129,9 +93,9 @@ def test_twenty_requests_of_10_against_30_pay_out_three(staff) -> None:
         rows = _payouts_of(clipper)
         assert sorted(p.id for p in rows) == sorted(view.id for view in granted)
         assert all(p.status == PayoutStatus.REQUESTED and p.amount_cents == 1_000 for p in rows)
-        assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 0
-        assert _balance(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 3_000
-        _books_are_sound()
+        assert balance_of(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 0
+        assert balance_of(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 3_000
+        books_are_sound()
 
 
 def test_a_double_click_is_one_payout(staff) -> None:
@@ -148,9 +112,9 @@ def test_a_double_click_is_one_payout(staff) -> None:
         assert all(isinstance(o, payouts.PayoutView) and o.id == rows[0].id for o in outcomes), (
             outcomes
         )
-        assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 2_000
-        assert _balance(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 1_000
-        _books_are_sound()
+        assert balance_of(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 2_000
+        assert balance_of(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 1_000
+        books_are_sound()
 
 
 def test_ten_approvals_at_once_never_overdraw_escrow(staff) -> None:
@@ -175,10 +139,10 @@ def test_ten_approvals_at_once_never_overdraw_escrow(staff) -> None:
         assert all(
             o.details["gross_cents"] == price and o.details["short_cents"] == 0 for o in full
         )
-        assert _balance(AccountKind.CAMPAIGN_ESCROW, campaign_id=row.id) == 0
+        assert balance_of(AccountKind.CAMPAIGN_ESCROW, campaign_id=row.id) == 0
         with session_scope() as session:
             assert session.get(Campaign, row.id).is_exhausted
-        _books_are_sound()
+        books_are_sound()
 
 
 def test_two_admins_approving_one_payout_pay_it_once(staff) -> None:
@@ -213,6 +177,6 @@ def test_two_admins_approving_one_payout_pay_it_once(staff) -> None:
                 )
             ).one()
         assert paid_transactions == 1
-        assert _balance(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 0
-        assert _balance(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 500
-        _books_are_sound()
+        assert balance_of(AccountKind.CLIPPER_PAYOUT_PENDING, user_id=clipper.id) == 0
+        assert balance_of(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == 500
+        books_are_sound()
