@@ -8,6 +8,7 @@ import reflex as rx
 from clipgen import routes
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import error_callout, figure, figures, section, status_badge
+from clipgen.components.upload import video_drop_zone
 from clipgen.pages.reviews import review_queue
 from clipgen.pipeline import options as opts
 from clipgen.services.market.campaigns import (
@@ -27,7 +28,6 @@ from clipgen.state.campaigns import (
     CampaignsState,
     CampaignState,
 )
-from clipgen.state.generate import ACCEPTED_EXTENSIONS
 
 Form = CampaignFormState
 
@@ -80,26 +80,11 @@ def _select(name: str, choices: dict[str, str]) -> rx.Component:
 
 
 def _drop_zone() -> rx.Component:
-    return rx.upload.root(
-        rx.vstack(
-            rx.icon("cloud-upload", size=30, color=rx.color("accent", 10)),
-            rx.text("Drop the source video here, or click to choose one", weight="medium"),
-            _muted("MP4, MOV, MKV or WebM, up to ", Form.max_upload_mb, " MB"),
-            align="center",
-            spacing="2",
-            padding="24px",
-        ),
-        id=UPLOAD_ID,
-        max_files=1,
-        accept={"video/*": ACCEPTED_EXTENSIONS},
-        on_drop=Form.receive_upload(
-            rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=Form.upload_progress)
-        ),
-        border=f"2px dashed {rx.color('accent', 7)}",
-        border_radius="var(--radius-4)",
-        width="100%",
-        cursor="pointer",
-        custom_attrs={"data-testid": "campaign-upload-zone"},
+    return video_drop_zone(
+        Form,
+        UPLOAD_ID,
+        "Drop the source video here, or click to choose one",
+        "campaign-upload-zone",
     )
 
 

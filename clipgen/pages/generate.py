@@ -8,7 +8,8 @@ from clipgen import routes
 from clipgen.components.clip_options import clip_options
 from clipgen.components.confirm import confirm_delete
 from clipgen.components.layout import page_header, template
-from clipgen.state.generate import ACCEPTED_EXTENSIONS, UPLOAD_ID, GenerateState
+from clipgen.components.upload import video_drop_zone
+from clipgen.state.generate import UPLOAD_ID, GenerateState
 
 
 def _error(message, testid: str) -> rx.Component:
@@ -26,34 +27,8 @@ def _error(message, testid: str) -> rx.Component:
 
 
 def _drop_zone() -> rx.Component:
-    return rx.upload.root(
-        rx.vstack(
-            rx.icon("cloud-upload", size=36, color=rx.color("accent", 10)),
-            rx.text("Drop a video here, or click to choose one", weight="medium"),
-            rx.text(
-                "MP4, MOV, MKV or WebM, up to ",
-                GenerateState.max_upload_mb,
-                " MB",
-                size="2",
-                color=rx.color("gray", 11),
-            ),
-            align="center",
-            spacing="2",
-            padding="32px",
-        ),
-        id=UPLOAD_ID,
-        max_files=1,
-        accept={"video/*": ACCEPTED_EXTENSIONS},
-        on_drop=GenerateState.receive_upload(
-            rx.upload_files_chunk(
-                upload_id=UPLOAD_ID, on_upload_progress=GenerateState.upload_progress
-            )
-        ),
-        border=f"2px dashed {rx.color('accent', 7)}",
-        border_radius="var(--radius-4)",
-        width="100%",
-        cursor="pointer",
-        custom_attrs={"data-testid": "upload-zone"},
+    return video_drop_zone(
+        GenerateState, UPLOAD_ID, "Drop a video here, or click to choose one", "upload-zone"
     )
 
 

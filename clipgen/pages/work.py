@@ -9,8 +9,8 @@ from clipgen.components.clip_options import clip_options
 from clipgen.components.confirm import link_renewer
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import error_callout, section
+from clipgen.components.upload import video_drop_zone
 from clipgen.pages.marketplace import requirements_list
-from clipgen.state.generate import ACCEPTED_EXTENSIONS
 from clipgen.state.market import OWN_EDIT_UPLOAD_ID, ClaimState, WorkListState
 
 MUTED = rx.color("gray", 11)
@@ -339,34 +339,11 @@ def _upload() -> rx.Component:
                 spacing="2",
                 width="100%",
             ),
-            rx.upload.root(
-                rx.vstack(
-                    rx.icon("cloud-upload", size=28, color=rx.color("accent", 10)),
-                    rx.text("Drop your edit here, or click to choose it", weight="medium"),
-                    rx.text(
-                        "MP4, MOV, MKV or WebM, up to ",
-                        ClaimState.max_upload_mb,
-                        " MB",
-                        size="2",
-                        color=MUTED,
-                    ),
-                    align="center",
-                    spacing="1",
-                    padding="20px",
-                ),
-                id=OWN_EDIT_UPLOAD_ID,
-                max_files=1,
-                accept={"video/*": ACCEPTED_EXTENSIONS},
-                on_drop=ClaimState.receive_upload(
-                    rx.upload_files_chunk(
-                        upload_id=OWN_EDIT_UPLOAD_ID, on_upload_progress=ClaimState.upload_progress
-                    )
-                ),
-                border=f"2px dashed {rx.color('accent', 7)}",
-                border_radius="var(--radius-4)",
-                width="100%",
-                cursor="pointer",
-                custom_attrs={"data-testid": "edit-upload-zone"},
+            video_drop_zone(
+                ClaimState,
+                OWN_EDIT_UPLOAD_ID,
+                "Drop your edit here, or click to choose it",
+                "edit-upload-zone",
             ),
         ),
     )

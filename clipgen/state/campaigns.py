@@ -33,7 +33,7 @@ from clipgen.services.media import videos
 from clipgen.services.money import reports
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import InsufficientFunds
-from clipgen.state.generate import stream_upload, video_row
+from clipgen.state.generate import progress_percent, receive_video, video_row
 from clipgen.state.money import dollars, when
 from clipgen.state.session import SessionState
 
@@ -428,46 +428,25 @@ class CampaignFormState(SessionState):
 
     @rx.event
     def upload_progress(self, progress: dict):
-        fraction = progress.get("progress", 0) if isinstance(progress, dict) else 0
-        try:
-            self.upload_percent = max(0, min(100, int(float(fraction or 0) * 100)))
-        except (TypeError, ValueError):
-            return
+        percent = progress_percent(progress)
+        if percent is not None:
+            self.upload_percent = percent
 
     @rx.event(background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream the source video to disk exactly as the Generate page does, then pick it."""
         async with self:
-            token = self.session_token
             back = self.router.url.path or routes.NEW_CAMPAIGN
-            self.uploading = True
-            self.upload_error = ""
-        try:
-            video = await stream_upload(token, chunks)
-        except NotAuthenticated:
-            async with self:
-                self.uploading = False
-            yield rx.redirect(routes.login(back))
-            return
-        except ServiceError as error:
-            async with self:
-                self.uploading = False
-                self.upload_error = str(error)
-            yield rx.cancel_upload(UPLOAD_ID)
-            return
-        except BaseException:
-            async with self:
-                self.uploading = False
-            raise
-        async with self:
-            self.uploading = False
-            self.upload_percent = 100
-            row = video_row(video)
-            self.source_video_id, self.source_video_name = row["id"], row["name"]
-            self.source_video_summary = row["summary"]
-            reloaded = self._load_videos()
-        if reloaded:
-            yield reloaded
+        async for event in receive_video(
+            self, chunks, upload_id=UPLOAD_ID, back=back, on_done=self._uploaded
+        ):
+            yield event
+
+    def _uploaded(self, video) -> list:
+        row = video_row(video)
+        self.source_video_id, self.source_video_name = row["id"], row["name"]
+        self.source_video_summary = row["summary"]
+        return [self._load_videos()]
 
     def _draft(self, form_data: object) -> CampaignDraft:
         if self.editing_live:

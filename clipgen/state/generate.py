@@ -47,6 +47,52 @@ def video_row(view: videos.VideoView) -> dict:
     }
 
 
+def progress_percent(progress: object) -> int | None:
+    """The percent an `on_upload_progress` report says, or None for a malformed one."""
+    fraction = progress.get("progress", 0) if isinstance(progress, dict) else 0
+    try:
+        return max(0, min(100, int(float(fraction or 0) * 100)))
+    except (TypeError, ValueError):
+        return None
+
+
+async def receive_video(state, chunks, *, upload_id: str, back: str, on_done):
+    """The body of a page's upload handler (a background event): streams the upload through
+    `stream_upload`, keeping the state's `uploading`, `upload_error` and `upload_percent`
+    up to date, and yields the events to send. A refusal shows its message and cancels the
+    upload; a lost session goes to sign-in, back to `back` after. Once the video is stored,
+    `on_done(video)` runs inside the state's lock and returns the events to send next."""
+    async with state:
+        token = state.session_token
+        state.uploading = True
+        state.upload_error = ""
+        state.upload_percent = 0
+    try:
+        video = await stream_upload(token, chunks)
+    except NotAuthenticated:
+        async with state:
+            state.uploading = False
+        yield rx.redirect(routes.login(back))
+        return
+    except ServiceError as error:
+        async with state:
+            state.uploading = False
+            state.upload_error = str(error)
+        yield rx.cancel_upload(upload_id)
+        return
+    except BaseException:
+        async with state:
+            state.uploading = False
+        raise
+    async with state:
+        state.uploading = False
+        state.upload_percent = 100
+        events = on_done(video)
+    for event in events or ():
+        if event is not None:
+            yield event
+
+
 def options_from(state, prompt: str = "") -> GenerateOptions:
     """The clip choices of a page's controls (see `components.clip_options`), read as
     untrusted text; the pipeline's `check_options` checks their limits."""
@@ -171,11 +217,9 @@ class GenerateState(SessionState):
 
     @rx.event
     def upload_progress(self, progress: dict):
-        fraction = progress.get("progress", 0) if isinstance(progress, dict) else 0
-        try:
-            self.upload_percent = max(0, min(100, int(float(fraction or 0) * 100)))
-        except (TypeError, ValueError):
-            return
+        percent = progress_percent(progress)
+        if percent is not None:
+            self.upload_percent = percent
 
     @rx.event
     def forget_video(self):
@@ -212,36 +256,17 @@ class GenerateState(SessionState):
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream the upload to disk through `stream_upload`, then show the video."""
         async with self:
-            token = self.session_token
-            self.uploading = True
-            self.upload_error = ""
             self.video_id = 0
-        try:
-            video = await stream_upload(token, chunks)
-        except NotAuthenticated:
-            async with self:
-                self.uploading = False
-            yield rx.redirect(routes.login(routes.GENERATE))
-            return
-        except ServiceError as error:
-            async with self:
-                self.uploading = False
-                self.upload_error = str(error)
-            yield rx.cancel_upload(UPLOAD_ID)
-            return
-        except BaseException:
-            async with self:
-                self.uploading = False
-            raise
-        async with self:
-            self.uploading = False
-            self.upload_percent = 100
-            row = video_row(video)
-            self.video_id, self.video_name = row["id"], row["name"]
-            self.video_summary = row["summary"]
-            reloaded = self._load_videos()
-        if reloaded:
-            yield reloaded
+        async for event in receive_video(
+            self, chunks, upload_id=UPLOAD_ID, back=routes.GENERATE, on_done=self._uploaded
+        ):
+            yield event
+
+    def _uploaded(self, video: videos.VideoView) -> list:
+        row = video_row(video)
+        self.video_id, self.video_name = row["id"], row["name"]
+        self.video_summary = row["summary"]
+        return [self._load_videos()]
 
     def _options(self) -> GenerateOptions:
         return options_from(self, prompt=self.prompt)

@@ -28,7 +28,7 @@ from clipgen.services.market.claims import ClaimDetail, ClaimView
 from clipgen.services.media import clips, videos
 from clipgen.services.money.amounts import format_cents, parse_dollars
 from clipgen.services.money.tiers import TierStanding
-from clipgen.state.generate import options_from, stream_upload
+from clipgen.state.generate import options_from, progress_percent, receive_video
 from clipgen.state.job import (
     POLL_SECONDS,
     STAGE_LABELS,
@@ -785,49 +785,30 @@ class ClaimState(SessionState):
 
     @rx.event
     def upload_progress(self, progress: dict):
-        fraction = progress.get("progress", 0) if isinstance(progress, dict) else 0
-        try:
-            self.upload_percent = max(0, min(100, int(float(fraction or 0) * 100)))
-        except (TypeError, ValueError):
-            return
+        percent = progress_percent(progress)
+        if percent is not None:
+            self.upload_percent = percent
 
     @rx.event(background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream an own edit to disk exactly as the Generate page does; then list it."""
         async with self:
-            token = self.session_token
-            claim_id = self.claim_id
-            self.uploading = True
-            self.upload_error = ""
-            self.upload_percent = 0
-        try:
-            video = await stream_upload(token, chunks)
-        except NotAuthenticated:
-            async with self:
-                self.uploading = False
-            yield rx.redirect(routes.login(routes.claim(claim_id)))
-            return
-        except ServiceError as error:
-            async with self:
-                self.uploading = False
-                self.upload_error = str(error)
-            yield rx.cancel_upload(OWN_EDIT_UPLOAD_ID)
-            return
-        except BaseException:
-            async with self:
-                self.uploading = False
-            raise
-        async with self:
-            self.uploading = False
-            self.upload_percent = 100
-            reloaded = self._reload()
-            key = f"video:{video.id}"
-            chosen = next((card for card in self.candidates if card["key"] == key), None)
-            if chosen is not None and chosen["fits"]:
-                self.picked = key
-        yield rx.toast.success(f"{video.original_filename} uploaded; it is listed below.")
-        if reloaded:
-            yield reloaded
+            back = routes.claim(self.claim_id)
+        async for event in receive_video(
+            self, chunks, upload_id=OWN_EDIT_UPLOAD_ID, back=back, on_done=self._uploaded
+        ):
+            yield event
+
+    def _uploaded(self, video) -> list:
+        reloaded = self._reload()
+        key = f"video:{video.id}"
+        chosen = next((card for card in self.candidates if card["key"] == key), None)
+        if chosen is not None and chosen["fits"]:
+            self.picked = key
+        return [
+            rx.toast.success(f"{video.original_filename} uploaded; it is listed below."),
+            reloaded,
+        ]
 
     # --- submitting
 
