@@ -39,3 +39,31 @@ def video_drop_zone(state, upload_id: str, prompt: str, testid: str) -> rx.Compo
         cursor="pointer",
         custom_attrs={"data-testid": testid},
     )
+
+
+def upload_progress(state, upload_id: str, testid: str = "upload") -> rx.Component:
+    """The percent of an upload in flight, with a button that cancels it."""
+    return rx.vstack(
+        rx.hstack(
+            rx.text("Uploading and checking the video…", size="2"),
+            rx.spacer(),
+            rx.text(state.upload_percent, "%", size="2"),
+            width="100%",
+        ),
+        rx.progress(
+            value=state.upload_percent,
+            width="100%",
+            custom_attrs={"data-testid": f"{testid}-progress"},
+        ),
+        rx.button(
+            "Cancel upload",
+            variant="soft",
+            color_scheme="gray",
+            size="1",
+            type="button",
+            on_click=rx.cancel_upload(upload_id),
+            custom_attrs={"data-testid": f"{testid}-cancel"},
+        ),
+        width="100%",
+        spacing="2",
+    )

@@ -8,7 +8,7 @@ import reflex as rx
 from clipgen import routes
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import error_callout, figure, figures, section, status_badge
-from clipgen.components.upload import video_drop_zone
+from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.pages.reviews import review_queue
 from clipgen.pipeline import options as opts
 from clipgen.services.market.campaigns import (
@@ -143,34 +143,12 @@ def _chosen_video() -> rx.Component:
     )
 
 
-def _upload_progress() -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.text("Uploading and checking the video…", size="2"),
-            rx.spacer(),
-            rx.text(Form.upload_percent, "%", size="2"),
-            width="100%",
-        ),
-        rx.progress(value=Form.upload_percent, width="100%"),
-        rx.button(
-            "Cancel upload",
-            variant="soft",
-            color_scheme="gray",
-            size="1",
-            type="button",
-            on_click=rx.cancel_upload(UPLOAD_ID),
-        ),
-        width="100%",
-        spacing="2",
-    )
-
-
 def _source_video() -> rx.Component:
     return rx.vstack(
         error_callout(Form.upload_error, "campaign-upload-error"),
         rx.cond(
             Form.uploading,
-            _upload_progress(),
+            upload_progress(Form, UPLOAD_ID, "campaign-upload"),
             rx.cond(
                 Form.source_video_id > 0,
                 _chosen_video(),

@@ -8,7 +8,7 @@ from clipgen import routes
 from clipgen.components.clip_options import clip_options
 from clipgen.components.confirm import confirm_delete
 from clipgen.components.layout import page_header, template
-from clipgen.components.upload import video_drop_zone
+from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.state.generate import UPLOAD_ID, GenerateState
 
 
@@ -35,29 +35,7 @@ def _drop_zone() -> rx.Component:
 def _upload_status() -> rx.Component:
     return rx.cond(
         GenerateState.uploading,
-        rx.vstack(
-            rx.hstack(
-                rx.text("Uploading and checking the video…", size="2"),
-                rx.spacer(),
-                rx.text(GenerateState.upload_percent, "%", size="2"),
-                width="100%",
-            ),
-            rx.progress(
-                value=GenerateState.upload_percent,
-                width="100%",
-                custom_attrs={"data-testid": "upload-progress"},
-            ),
-            rx.button(
-                "Cancel upload",
-                variant="soft",
-                color_scheme="gray",
-                size="1",
-                on_click=rx.cancel_upload(UPLOAD_ID),
-                custom_attrs={"data-testid": "upload-cancel"},
-            ),
-            width="100%",
-            spacing="2",
-        ),
+        upload_progress(GenerateState, UPLOAD_ID),
         rx.cond(
             GenerateState.video_id > 0,
             rx.card(

@@ -9,7 +9,7 @@ from clipgen.components.clip_options import clip_options
 from clipgen.components.confirm import link_renewer
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import error_callout, section
-from clipgen.components.upload import video_drop_zone
+from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.pages.marketplace import requirements_list
 from clipgen.state.market import OWN_EDIT_UPLOAD_ID, ClaimState, WorkListState
 
@@ -321,24 +321,7 @@ def _upload() -> rx.Component:
         error_callout(ClaimState.upload_error, "edit-upload-error"),
         rx.cond(
             ClaimState.uploading,
-            rx.vstack(
-                rx.hstack(
-                    rx.text("Uploading and checking the video…", size="2"),
-                    rx.spacer(),
-                    rx.text(ClaimState.upload_percent, "%", size="2"),
-                    width="100%",
-                ),
-                rx.progress(value=ClaimState.upload_percent, width="100%"),
-                rx.button(
-                    "Cancel upload",
-                    variant="soft",
-                    color_scheme="gray",
-                    size="1",
-                    on_click=rx.cancel_upload(OWN_EDIT_UPLOAD_ID),
-                ),
-                spacing="2",
-                width="100%",
-            ),
+            upload_progress(ClaimState, OWN_EDIT_UPLOAD_ID, "edit-upload"),
             video_drop_zone(
                 ClaimState,
                 OWN_EDIT_UPLOAD_ID,
