@@ -604,8 +604,6 @@ def submit_clip(
         video = owned(session, Video, video_id, actor, noun="video")
         if video.status != VideoStatus.READY:
             raise InvalidInput("That video is not ready; wait until its upload finishes.")
-        if video.id == campaign.source_video_id:
-            raise InvalidInput("Submit a clip, not the campaign's source video.")
         why = _fit(video.duration_s or 0.0, video_aspect(video), campaign)
     if why:
         raise InvalidInput(f"This clip does not meet the campaign's requirements. {why}")
