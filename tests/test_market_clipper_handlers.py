@@ -227,7 +227,7 @@ def test_claim_is_disabled_with_a_reason_when_no_slot_is_left(session: Session, 
         claims.claim_slot(session=db, actor=world["bob"], campaign_id=full.id)
     before = _counts(session)
     page = _campaign_page(world["tokens"]["ada"], full.id)
-    assert page.cannot_claim == "Every slot is taken. Claims expire, so check back later."
+    assert page.cannot_claim == claims.ALL_SLOTS_TAKEN
     assert page.campaign["slots_left"] == "0 of 1"
     MarketCampaignState.claim.fn(page)
     assert page.claim_error.startswith("Every slot of this campaign is taken.")

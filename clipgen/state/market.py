@@ -17,7 +17,7 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.db import session_scope
-from clipgen.models import Role, utcnow
+from clipgen.models import utcnow
 from clipgen.pipeline import options as opts
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.auth.service import UserView
@@ -157,23 +157,6 @@ def campaign_detail(view: CampaignView, now: datetime) -> dict[str, str]:
     }
 
 
-def claim_refusal(view: CampaignView, actor: UserView, now: datetime) -> str:
-    """Why the actor cannot claim this campaign now, or "" when they can."""
-    if not actor.has_role(Role.CLIPPER):
-        return "Claiming is part of a clipper account."
-    if view.client_id == actor.id:
-        return "This is your own campaign; another clipper has to claim it."
-    if view.status != "active":
-        return f"This campaign is {view.status}, so it takes no new claims."
-    if view.deadline is not None and view.deadline <= now:
-        return "This campaign's deadline has passed."
-    if view.is_exhausted:
-        return "This campaign's budget is spent, so it takes no new claims."
-    if view.slots_left <= 0:
-        return "Every slot is taken. Claims expire, so check back later."
-    return ""
-
-
 def claim_row(view: ClaimView, now: datetime) -> dict[str, str]:
     """One line of My work."""
     if view.workable:
@@ -283,7 +266,7 @@ def _campaign_page(*, session, actor: UserView, campaign_id: int):
     """A campaign, the actor's open claim on it, and why they cannot claim (one unit of work)."""
     view = campaigns.market_campaign(session=session, actor=actor, campaign_id=campaign_id)
     mine = claims.my_claim_on(session=session, actor=actor, campaign_id=view.id)
-    return view, mine, claim_refusal(view, actor, utcnow())
+    return view, mine, claims.claim_refusal(view, actor, view.slots_left, utcnow())
 
 
 def _claim_page(

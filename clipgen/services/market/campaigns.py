@@ -49,7 +49,8 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.money import funds
 from clipgen.services.money.amounts import format_cents
-from clipgen.services.money.ledger import account, balance, find_transaction
+from clipgen.services.money.ledger import account_code, find_transaction
+from clipgen.services.money.reports import balances_by_code
 from clipgen.services.notifications import Kind, notify
 from clipgen.services.tasks import ANALYSE_SOURCE, send_after_commit
 
@@ -347,10 +348,19 @@ def free_slots(
     return max(0, left)
 
 
+def _escrow_code(campaign_id: int) -> str:
+    return account_code(AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign_id)
+
+
+def _escrows(session: Session, campaigns: list[Campaign]) -> dict[int, int]:
+    """campaign id -> what its escrow holds (read in one query; a draft has none)."""
+    codes = {c.id: _escrow_code(c.id) for c in campaigns}
+    found = balances_by_code(session, list(codes.values())) if codes else {}
+    return {campaign_id: found[code] for campaign_id, code in codes.items()}
+
+
 def _escrow(session: Session, campaign: Campaign) -> int:
-    if campaign.status == CampaignStatus.DRAFT:
-        return 0
-    return balance(session, account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id))
+    return _escrows(session, [campaign])[campaign.id]
 
 
 def _views(session: Session, campaigns: list[Campaign]) -> list[CampaignView]:
@@ -376,11 +386,12 @@ def _views(session: Session, campaigns: list[Campaign]) -> list[CampaignView]:
         if video_ids
         else {}
     )
+    escrows = _escrows(session, campaigns)
     now = utcnow()
     views = []
     for c in campaigns:
         open_claims, approved, pending = counts.get(c.id, (0, 0, 0))
-        escrow = _escrow(session, c)
+        escrow = escrows[c.id]
         views.append(
             CampaignView(
                 id=c.id,

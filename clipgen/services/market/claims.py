@@ -235,6 +235,29 @@ def _own_claim(session: Session, actor: UserView, job_id: int) -> MarketJob:
 # --- claiming --------------------------------------------------------------------------------
 
 
+ALL_SLOTS_TAKEN = "Every slot of this campaign is taken. Try again later: claims expire."
+
+
+def claim_refusal(
+    campaign: Campaign | CampaignView, actor: UserView, slots_left: int, now: datetime
+) -> str:
+    """Why `actor` cannot claim the campaign now, in words, or "" when they can; the one
+    rule behind `claim_slot` and the campaign page's Claim button."""
+    if not actor.has_role(Role.CLIPPER):
+        return "Claiming is part of a clipper account."
+    if campaign.client_id == actor.id:
+        return "This is your own campaign; another clipper has to claim it."
+    if campaign.status != CampaignStatus.ACTIVE:
+        return f"This campaign is {campaign.status}, so it takes no new claims."
+    if campaign.deadline is not None and campaign.deadline <= now:
+        return "This campaign's deadline has passed."
+    if campaign.is_exhausted:
+        return "This campaign's budget is spent, so it takes no new claims."
+    if slots_left <= 0:
+        return ALL_SLOTS_TAKEN
+    return ""
+
+
 def claim_slot(*, session: Session, actor: UserView, campaign_id: int) -> ClaimView:
     """Take one free slot of a live campaign for `claim_ttl_hours`.
 
@@ -263,18 +286,12 @@ def claim_slot(*, session: Session, actor: UserView, campaign_id: int) -> ClaimV
     ).first()
     if mine is not None:
         return claim_view(mine, campaign.title)
-    if campaign.client_id == actor.id:
-        raise InvalidInput("This is your own campaign; another clipper has to claim it.")
     now = utcnow()
-    if campaign.status != CampaignStatus.ACTIVE:
-        raise InvalidInput(f"This campaign is {campaign.status}, so it takes no new claims.")
-    if campaign.deadline is not None and campaign.deadline <= now:
-        raise InvalidInput("This campaign's deadline has passed.")
-    if campaign.is_exhausted:
-        raise InvalidInput("This campaign's budget is spent, so it takes no new claims.")
     open_claims, approved, _pending = _counts(session, [campaign.id]).get(campaign.id, (0, 0, 0))
-    if free_slots(campaign, _escrow(session, campaign), open_claims, approved, now) <= 0:
-        raise InvalidInput("Every slot of this campaign is taken. Try again later: claims expire.")
+    free = free_slots(campaign, _escrow(session, campaign), open_claims, approved, now)
+    refusal = claim_refusal(campaign, actor, free, now)
+    if refusal:
+        raise InvalidInput(refusal)
     expires = now + timedelta(hours=campaign.claim_ttl_hours)
     if campaign.deadline is not None:
         expires = min(expires, campaign.deadline)

@@ -36,7 +36,8 @@ ACCOUNT_LABELS = {
 }
 
 
-def _balances(session: Session, codes: list[str]) -> dict[str, int]:
+def balances_by_code(session: Session, codes: list[str]) -> dict[str, int]:
+    """Balances of accounts by code, in one query; 0 for an account not opened yet."""
     rows = session.exec(
         select(LedgerAccount.code, LedgerAccount.balance_cents).where(
             col(LedgerAccount.code).in_(codes)
@@ -64,7 +65,7 @@ def clipper_balances(*, session: Session, actor: UserView) -> ClipperBalances:
         AccountKind.CLIPPER_PAYOUT_PENDING,
     )
     codes = [account_code(kind, user_id=actor.id) for kind in kinds]
-    found = _balances(session, codes)
+    found = balances_by_code(session, codes)
     paid = session.exec(
         select(func.coalesce(func.sum(Payout.amount_cents), 0)).where(
             Payout.clipper_id == actor.id, Payout.status == PayoutStatus.PAID
@@ -217,7 +218,7 @@ def client_billing(
     """The client's balance, the money held in each campaign's escrow, and the history."""
     require_role(actor, Role.CLIENT)
     available_code = account_code(AccountKind.CLIENT_AVAILABLE, user_id=actor.id)
-    available = _balances(session, [available_code])[available_code]
+    available = balances_by_code(session, [available_code])[available_code]
     rows = session.exec(
         select(Campaign, func.coalesce(LedgerAccount.balance_cents, 0))
         .outerjoin(LedgerAccount, col(LedgerAccount.campaign_id) == Campaign.id)
