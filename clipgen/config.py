@@ -54,9 +54,21 @@ class Settings(BaseSettings):
     max_concurrent_uploads: int = Field(default=2, gt=0)
     earnings_hold_days: int = Field(default=7, ge=0)
 
+    # Publishing to YouTube (an OAuth client of a Google Cloud project; unset: posts are
+    # added by URL and their views entered by hand). The redirect URI defaults to
+    # APP_URL + /account/youtube/callback. YOUTUBE_API_KEY (optional) reads the views of
+    # public videos posted by URL from clippers who did not connect a channel.
     youtube_client_id: str = ""
     youtube_client_secret: SecretStr = SecretStr("")
     youtube_redirect_uri: str = ""
+    youtube_api_key: SecretStr = SecretStr("")
+    # Where Google is: changed only to point the real client library at a local fake.
+    youtube_api_url: str = ""
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    # When the views of published clips are read (five-field crontab, UTC): daily.
+    view_sync_cron: str = "0 4 * * *"
 
     session_ttl_hours: int = Field(default=24 * 14, gt=0)
     login_max_failures: int = Field(default=5, gt=0)
@@ -103,6 +115,16 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def youtube_configured(self) -> bool:
+        """Whether clippers can connect a YouTube channel (an OAuth client is set)."""
+        return bool(self.youtube_client_id and self.youtube_client_secret.get_secret_value())
+
+    @property
+    def effective_youtube_redirect_uri(self) -> str:
+        """Where Google sends the browser back after consent."""
+        return self.youtube_redirect_uri or self.app_url.rstrip("/") + "/account/youtube/callback"
 
     @property
     def max_upload_bytes(self) -> int:

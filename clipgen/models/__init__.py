@@ -24,16 +24,26 @@ from clipgen.models.media import Clip, ClipStatus, JobStatus, ProcessingJob, Vid
 from clipgen.models.publishing import (
     FlagStatus,
     FraudFlag,
+    OAuthRequest,
     Platform,
     PlatformConnection,
     Publication,
+    PublicationStatus,
+    UploadStatus,
     ViewSnapshot,
     ViewSource,
+    ViewSyncRun,
+    YouTubeUpload,
 )
 from clipgen.models.types import UTCDateTime, utcnow
 from clipgen.models.users import AuthSession, LoginFailure, Role, Tier, User
 
 __all__ = [
+    "YouTubeUpload",
+    "ViewSyncRun",
+    "UploadStatus",
+    "PublicationStatus",
+    "OAuthRequest",
     "AccountKind",
     "AuditLog",
     "AuthSession",

@@ -43,6 +43,7 @@ class TransactionKind(StrEnum):
     PAYOUT_REQUEST = "payout_request"
     PAYOUT_PAID = "payout_paid"
     PAYOUT_REJECTED = "payout_rejected"
+    FRAUD_REVERSAL = "fraud_reversal"
 
 
 class PayoutStatus(StrEnum):
@@ -99,6 +100,10 @@ class LedgerTransaction(SQLModel, table=True):
     # Earnings: when their pending part may become available; the release that did it.
     release_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     release_of: int | None = Field(default=None, foreign_key="ledger_transactions.id", unique=True)
+    # View earnings booked while their clip was flagged: kept pending until the flag is
+    # cleared; a confirmed flag reverses them (the reversal names what it reversed).
+    held_by_flag_id: int | None = Field(default=None, foreign_key="fraud_flags.id", index=True)
+    reversal_of: int | None = Field(default=None, foreign_key="ledger_transactions.id", unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -70,6 +70,8 @@ class Campaign(SQLModel, table=True):
     price_per_clip_cents: int = 0
     cpm_cents: int = 0
     cpm_cap_cents: int = 0
+    # A post's views count for CPM once that post alone reached this many.
+    min_views_per_post: int = 0
     budget_cents: int = 0
     max_clips: int = 1
     claim_ttl_hours: int = 48

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from clipgen.models.types import UTCDateTime, utcnow
@@ -20,6 +20,19 @@ class Platform(StrEnum):
 class ViewSource(StrEnum):
     YOUTUBE_API = "youtube_api"
     MANUAL = "manual"
+
+
+class PublicationStatus(StrEnum):
+    LIVE = "live"
+    UNAVAILABLE = "unavailable"  # deleted or made private: no longer read
+    DISQUALIFIED = "disqualified"  # a confirmed fraud flag: its views earn nothing
+
+
+class UploadStatus(StrEnum):
+    QUEUED = "queued"
+    UPLOADING = "uploading"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class FlagStatus(StrEnum):
@@ -65,7 +78,12 @@ class Publication(SQLModel, table=True):
     external_id: str = Field(max_length=200)
     views: int = 0
     likes: int = 0
+    comments: int = 0
+    # True while a fraud flag on this post is open (its clip's new earnings are held).
     earnings_held: bool = False
+    status: str = Field(default=PublicationStatus.LIVE, max_length=16)
+    status_note: str = Field(default="", max_length=300)
+    added_by: int | None = Field(default=None, foreign_key="users.id")
     published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -81,6 +99,7 @@ class ViewSnapshot(SQLModel, table=True):
     source: str = Field(max_length=16)
     views: int = Field(ge=0)
     likes: int = Field(default=0, ge=0)
+    comments: int = Field(default=0, ge=0)
     recorded_by: int | None = Field(default=None, foreign_key="users.id")
     taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -94,8 +113,70 @@ class FraudFlag(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     publication_id: int = Field(foreign_key="publications.id", index=True)
     reason: str = Field(max_length=500)
+    # The figures that raised it: the reading, the trend, the ratios.
+    evidence: dict = Field(default_factory=dict, sa_type=JSON)
+    snapshot_id: int | None = Field(default=None, foreign_key="view_snapshots.id")
     status: str = Field(default=FlagStatus.OPEN, max_length=16)
     resolved_by: int | None = Field(default=None, foreign_key="users.id")
     resolution_note: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OAuthRequest(SQLModel, table=True):
+    """A consent in progress: the `state` sent to the provider (hashed) bound to the user
+    who asked, with the PKCE verifier (encrypted); used once, within minutes."""
+
+    __tablename__ = "oauth_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    platform: str = Field(max_length=16)
+    state_hash: str = Field(max_length=64, unique=True)
+    code_verifier_encrypted: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class YouTubeUpload(SQLModel, table=True):
+    """An approved clip on its way to the clipper's YouTube channel."""
+
+    __tablename__ = "youtube_uploads"
+    __table_args__ = (Index("ix_youtube_uploads_status_updated", "status", "updated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", index=True)
+    clipper_id: int = Field(foreign_key="users.id", index=True)
+    title: str = Field(max_length=100)
+    description: str = Field(default="", max_length=5000)
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    privacy: str = Field(default="private", max_length=16)
+    status: str = Field(default=UploadStatus.QUEUED, max_length=16)
+    progress_percent: int = 0
+    error: str = Field(default="", max_length=500)
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    publication_id: int | None = Field(default=None, foreign_key="publications.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ViewSyncRun(SQLModel, table=True):
+    """One run of the view sync: what it read, what it cost in quota, what it changed."""
+
+    __tablename__ = "view_sync_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    triggered_by: int | None = Field(default=None, foreign_key="users.id")
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    publications: int = 0
+    snapshots: int = 0
+    unavailable: int = 0
+    api_calls: int = 0
+    quota_units: int = 0
+    stats_calls: int = 0
+    flags_raised: int = 0
+    bookings: int = 0
+    error: str = Field(default="", max_length=500)
