@@ -29,6 +29,8 @@ NEW_CAMPAIGN = "/campaigns/new"
 CAMPAIGN = "/campaigns/[campaign_id]"
 PROFILE = "/clippers/[clipper_id]"
 NOTIFICATIONS = "/notifications"
+CLIP_PERFORMANCE = "/performance/[submission_id]"
+YOUTUBE_CALLBACK = "/account/youtube/callback"
 
 
 def job(job_id: int) -> str:
@@ -59,3 +61,8 @@ def campaign(campaign_id: int) -> str:
 def profile(clipper_id: int) -> str:
     """A clipper's public profile and portfolio."""
     return f"/clippers/{int(clipper_id)}"
+
+
+def clip_performance(submission_id: int) -> str:
+    """An approved clip's posts, views over time and earnings line by line."""
+    return f"/performance/{int(submission_id)}"

@@ -40,6 +40,7 @@ from workers.market import (
     warn_expiring_claims,
 )
 from workers.money import release_matured_earnings
+from workers.publishing import sync_views
 from workers.scheduler import (
     SCHEDULE,
     build_scheduler,
@@ -70,7 +71,7 @@ def _fires(trigger, after: datetime, count: int = 2) -> list[datetime]:
 
 
 def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
-    assert [(entry.actor, entry.when) for entry in SCHEDULE] == [
+    assert [(entry.actor, entry.default_timing) for entry in SCHEDULE] == [
         (recover_stale_jobs, "every 1m"),
         (purge_expired_sessions, "5 * * * *"),
         (sweep_work_files, "35 * * * *"),
@@ -81,6 +82,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (warn_expiring_claims, "every 5m"),
         (auto_approve_submissions, "every 15m"),
         (close_due_campaigns, "every 15m"),
+        (sync_views, "0 4 * * *"),
     ]
     scheduler = build_scheduler(BackgroundScheduler)
     jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -95,6 +97,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "warn_expiring_claims",
         "auto_approve_submissions",
         "close_due_campaigns",
+        "sync_views",
     }
 
     recover = jobs["recover_stale_jobs"]
@@ -435,3 +438,19 @@ def test_the_scheduler_process_refuses_a_bad_schedule(
     )
     assert done.returncode == 2
     assert "Invalid schedule" in done.stderr and "sweep_work_files" in done.stderr
+
+
+def test_the_view_sync_runs_when_view_sync_cron_says(monkeypatch) -> None:
+    monkeypatch.setenv("VIEW_SYNC_CRON", "30 2 * * 1")
+    get_settings.cache_clear()
+    try:
+        scheduler = build_scheduler(BackgroundScheduler, overrides={})
+        trigger = scheduler.get_job("sync_views").trigger
+        after = datetime(2026, 11, 28, tzinfo=UTC)  # a Saturday
+        assert _fires(trigger, after) == [
+            datetime(2026, 11, 30, 2, 30, tzinfo=UTC),
+            datetime(2026, 12, 7, 2, 30, tzinfo=UTC),
+        ]
+    finally:
+        monkeypatch.delenv("VIEW_SYNC_CRON")
+        get_settings.cache_clear()

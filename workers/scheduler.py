@@ -24,6 +24,7 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +48,7 @@ from workers.market import (
     warn_expiring_claims,
 )
 from workers.money import release_matured_earnings
+from workers.publishing import sync_views
 
 log = logging.getLogger("workers.scheduler")
 
@@ -56,7 +58,12 @@ class Scheduled:
     """One line of the schedule: an actor (no arguments) and when to send it."""
 
     actor: dramatiq.Actor
-    when: str  # "every <n>s|m|h|d", or a five-field crontab line in UTC
+    when: str | Callable[[], str]  # "every <n>s|m|h|d", a crontab line in UTC, or a setting
+
+    @property
+    def default_timing(self) -> str:
+        """The line's timing unless `SCHEDULE` overrides it."""
+        return self.when() if callable(self.when) else self.when
 
     @property
     def name(self) -> str:
@@ -85,6 +92,9 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(auto_approve_submissions, "every 15m"),
     # Live campaigns whose deadline passed are completed.
     Scheduled(close_due_campaigns, "every 15m"),
+    # The views of every published clip, and the money that follows them (VIEW_SYNC_CRON,
+    # daily by default; an admin can also sync now).
+    Scheduled(sync_views, lambda: get_settings().view_sync_cron),
 )
 
 # A message older than its line's period is dropped by the worker (Dramatiq's AgeLimit),
@@ -100,6 +110,21 @@ JOB_DEFAULTS = {
 }
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_weekdays(line: str) -> str:
+    """`line` with its day-of-week numbers as names: crontab counts 0 (and 7) as Sunday,
+    APScheduler 3 counts 0 as Monday, so "* * * * 1" would otherwise run on Tuesdays."""
+    fields = line.split()
+    if len(fields) != 5:
+        return line
+    fields[4] = re.sub(
+        r"(?<![/\d])\d+", lambda number: _WEEKDAYS[int(number.group()) % 7], fields[4]
+    )
+    return " ".join(fields)
+
+
 def parse_trigger(spec: str) -> BaseTrigger:
     """A trigger from "every 30s" / "every 5m" / "every 2h" / "every 1d" or a crontab line."""
     text = spec.strip().lower()
@@ -112,7 +137,7 @@ def parse_trigger(spec: str) -> BaseTrigger:
     if text.startswith("every"):
         raise ValueError(f"{spec!r}: write e.g. 'every 30s', 'every 5m', 'every 2h', 'every 1d'.")
     try:
-        return CronTrigger.from_crontab(text, timezone=UTC)
+        return CronTrigger.from_crontab(_crontab_weekdays(text), timezone=UTC)
     except ValueError as error:
         raise ValueError(
             f"{spec!r} is neither 'every <n>s|m|h|d' nor a five-field crontab line: {error}"
@@ -157,7 +182,7 @@ def build_scheduler(
         )
     scheduler = scheduler_class(timezone=UTC, job_defaults=JOB_DEFAULTS)
     for entry in schedule:
-        spec = overrides.get(entry.name, entry.when)
+        spec = overrides.get(entry.name) or entry.default_timing
         try:
             trigger = parse_trigger(spec)
         except ValueError as error:

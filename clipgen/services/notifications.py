@@ -35,6 +35,13 @@ class Kind:
     CAMPAIGN_EXHAUSTED = "campaign_exhausted"
     CAMPAIGN_COMPLETED = "campaign_completed"
     RATED = "rated"
+    FLAG_RAISED = "flag_raised"
+    EARNINGS_HELD = "earnings_held"
+    FLAG_CLEARED = "flag_cleared"
+    FLAG_CONFIRMED = "flag_confirmed"
+    UPLOAD_DONE = "upload_done"
+    UPLOAD_FAILED = "upload_failed"
+    CHANNEL_DISCONNECTED = "channel_disconnected"
 
 
 @dataclass(frozen=True)

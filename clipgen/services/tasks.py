@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 PROCESS_JOB = "process_job"
 RERENDER_CLIP = "rerender_clip"
 ANALYSE_SOURCE = "analyse_source"
+UPLOAD_TO_YOUTUBE = "upload_to_youtube"
+SYNC_VIEWS = "sync_views"
 
 
 def send_after_commit(session: Session, actor_name: str, **ids: int) -> None:

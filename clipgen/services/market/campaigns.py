@@ -60,6 +60,7 @@ MAX_BRIEF = 5000
 MAX_DONTS = 2000
 MAX_HASHTAGS = 500
 MAX_SLOTS = 1000
+MAX_MIN_VIEWS = 10_000_000
 MAX_TTL_HOURS = 14 * 24
 DEFAULT_TTL_HOURS = 48
 MAX_BUDGET_CENTS = 100_000_000  # $1,000,000 per campaign
@@ -94,6 +95,7 @@ class CampaignDraft:
     price_per_clip_cents: int = 0
     cpm_cents: int = 0
     cpm_cap_cents: int = 0
+    min_views_per_post: int = 0
     budget_cents: int = 0
     max_clips: int = 1
     deadline: datetime | None = None
@@ -122,6 +124,7 @@ class CampaignView:
     price_per_clip_cents: int
     cpm_cents: int
     cpm_cap_cents: int
+    min_views_per_post: int
     budget_cents: int
     max_clips: int
     deadline: datetime | None
@@ -258,6 +261,11 @@ def check_draft(draft: CampaignDraft, *, now: datetime | None = None) -> Campaig
         raise InvalidInput("Set a cap on what one clip can earn from views (the CPM cap).")
     if cap and not cpm:
         raise InvalidInput("A CPM cap needs a CPM.")
+    min_views = _whole(
+        draft.min_views_per_post or 0, "The minimum views per post", 0, MAX_MIN_VIEWS
+    )
+    if min_views and not cpm:
+        raise InvalidInput("A minimum of views per post only applies to a CPM; set a CPM.")
     slots = _whole(draft.max_clips, "The number of clips", 1, MAX_SLOTS)
     budget = _cents(draft.budget_cents, "The budget")
     if budget <= 0:
@@ -295,6 +303,7 @@ def check_draft(draft: CampaignDraft, *, now: datetime | None = None) -> Campaig
         price_per_clip_cents=price,
         cpm_cents=cpm,
         cpm_cap_cents=cap,
+        min_views_per_post=min_views,
         budget_cents=budget,
         max_clips=slots,
         deadline=deadline,
@@ -414,6 +423,7 @@ def _views(session: Session, campaigns: list[Campaign]) -> list[CampaignView]:
                 price_per_clip_cents=c.price_per_clip_cents,
                 cpm_cents=c.cpm_cents,
                 cpm_cap_cents=c.cpm_cap_cents,
+                min_views_per_post=c.min_views_per_post,
                 budget_cents=c.budget_cents,
                 max_clips=c.max_clips,
                 deadline=c.deadline,

@@ -17,6 +17,7 @@ from clipgen.models import (
     Clip,
     MarketJob,
     Publication,
+    PublicationStatus,
     Rating,
     Submission,
     SubmissionStatus,
@@ -83,7 +84,10 @@ def public_profile(*, session: Session, clipper_id: int) -> Profile:
         dict(
             session.exec(
                 select(Publication.submission_id, func.coalesce(func.sum(Publication.views), 0))
-                .where(col(Publication.submission_id).in_([s.id for s, _ in rows]))
+                .where(
+                    col(Publication.submission_id).in_([s.id for s, _ in rows]),
+                    Publication.status != PublicationStatus.DISQUALIFIED,
+                )
                 .group_by(Publication.submission_id)
             ).all()
         )

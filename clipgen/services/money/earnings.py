@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from clipgen.config import get_settings
 from clipgen.models import (
     AccountKind,
     Campaign,
+    LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
     MarketJob,
@@ -78,6 +80,7 @@ def _book(
     clipper_id: int,
     clipper_percent: int,
     details: dict,
+    held_by_flag_id: int | None = None,
 ) -> LedgerTransaction | None:
     """Move up to `wanted_cents` from escrow, split; None when escrow had nothing."""
     earlier = find_transaction(session, key)
@@ -109,6 +112,7 @@ def _book(
                 "short_cents": wanted_cents - gross,
             },
             release_at=utcnow() + timedelta(days=get_settings().earnings_hold_days),
+            held_by_flag_id=held_by_flag_id,
         ),
         postings=[
             Posting(escrow, -gross),
@@ -155,17 +159,40 @@ def _standing_at_approval(session: Session, clipper_id: int):
 def _booked_gross(
     session: Session, submission_id: int, kind: TransactionKind, escrow_id: int
 ) -> int:
-    """How much a submission has taken from escrow for one kind of earning so far."""
+    """How much a submission has taken from escrow for one kind of earning so far, net of
+    what confirmed fraud reversed."""
+    original = aliased(LedgerTransaction)
     taken = session.exec(
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
         .join(LedgerTransaction, col(LedgerTransaction.id) == LedgerEntry.transaction_id)
+        .outerjoin(original, col(original.id) == LedgerTransaction.reversal_of)
         .where(
             LedgerTransaction.submission_id == submission_id,
-            LedgerTransaction.kind == kind,
             LedgerEntry.account_id == escrow_id,
+            or_(
+                LedgerTransaction.kind == kind,
+                and_(
+                    LedgerTransaction.kind == TransactionKind.FRAUD_REVERSAL,
+                    original.kind == kind,
+                ),
+            ),
         )
     ).one()
     return -int(taken)
+
+
+def _generation(session: Session, submission_id: int) -> str:
+    """A suffix for view-earning keys that changes after each fraud reversal, so a
+    reversed booking's key never stops a later, honest one of the same amount."""
+    reversals = session.exec(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(
+            LedgerTransaction.submission_id == submission_id,
+            LedgerTransaction.kind == TransactionKind.FRAUD_REVERSAL,
+        )
+    ).one()
+    return f":r{reversals}" if reversals else ""
 
 
 def bonus_percent(views: int) -> tuple[int, int]:
@@ -176,14 +203,17 @@ def bonus_percent(views: int) -> tuple[int, int]:
     return reached[-1] if reached else (0, 0)
 
 
-def book_views(*, session: Session, submission_id: int, views: int) -> list[LedgerTransaction]:
+def book_views(
+    *, session: Session, submission_id: int, views: int, held_by_flag_id: int | None = None
+) -> list[LedgerTransaction]:
     """Bring a submission's CPM earnings and bonus up to date with its view count.
 
     CPM: `cpm_cents` per 1,000 views, up to the campaign's per-clip cap. Bonus: a share
     of the base price at the highest threshold reached, booking only the difference
     from what was booked before, each threshold once. A lower or repeated count books
     nothing; only an approved submission whose approval was booked (or whose campaign pays
-    per view only) earns from views.
+    per view only) earns from views. `held_by_flag_id`: the clip is flagged; what is booked
+    now stays pending until that flag is cleared (or is reversed if it is confirmed).
     """
     if isinstance(views, bool) or not isinstance(views, int) or views < 0:
         raise InvalidInput("A view count is a whole number, zero or more.")
@@ -205,7 +235,9 @@ def book_views(*, session: Session, submission_id: int, views: int) -> list[Ledg
         "submission": submission,
         "clipper_id": job.clipper_id,
         "clipper_percent": percent,
+        "held_by_flag_id": held_by_flag_id,
     }
+    generation = _generation(session, submission.id)
 
     if campaign.cpm_cents > 0:
         target = views * campaign.cpm_cents // 1000
@@ -215,7 +247,7 @@ def book_views(*, session: Session, submission_id: int, views: int) -> list[Ledg
         if target > already:
             posted = _book(
                 session,
-                key=f"cpm:{submission.id}:{target}",
+                key=f"cpm:{submission.id}:{target}{generation}",
                 kind=TransactionKind.CPM,
                 wanted_cents=target - already,
                 details={"views": views, "cpm_cents": campaign.cpm_cents, "target_cents": target},
@@ -231,7 +263,7 @@ def book_views(*, session: Session, submission_id: int, views: int) -> list[Ledg
         if target > already:
             posted = _book(
                 session,
-                key=f"bonus:{submission.id}:{threshold}",
+                key=f"bonus:{submission.id}:{threshold}{generation}",
                 kind=TransactionKind.BONUS,
                 wanted_cents=target - already,
                 details={"views": views, "threshold": threshold, "bonus_percent": bonus},
@@ -240,3 +272,60 @@ def book_views(*, session: Session, submission_id: int, views: int) -> list[Ledg
             if posted is not None:
                 booked.append(posted)
     return booked
+
+
+def reverse_flagged_earnings(
+    *, session: Session, flag_id: int, actor_id: int | None, reason: str
+) -> list[LedgerTransaction]:
+    """Undo every earning booked while `flag_id` was open (confirmed fraud): the clipper's
+    pending share and the platform's cut go back where the money came from, the campaign's
+    escrow, or straight to the client when the campaign already gave its budget back. Once
+    per earning. The earnings were never released (the flag held them), so the clipper's
+    pending balance still holds them."""
+    held = session.exec(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.held_by_flag_id == flag_id)
+        .order_by(col(LedgerTransaction.id))
+    ).all()
+    reversed_: list[LedgerTransaction] = []
+    for earning in held:
+        campaign = session.get(Campaign, earning.campaign_id)
+        budget_returned = find_transaction(session, f"campaign-release:{campaign.id}")
+        refund_to = (
+            account(session, AccountKind.CLIENT_AVAILABLE, user_id=campaign.client_id)
+            if budget_returned is not None
+            else account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+        )
+        escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+        postings = [
+            Posting(refund_to if line.id == escrow.id else line, -amount)
+            for line, amount in session.exec(
+                select(LedgerAccount, LedgerEntry.amount_cents)
+                .join(LedgerEntry, col(LedgerEntry.account_id) == LedgerAccount.id)
+                .where(LedgerEntry.transaction_id == earning.id)
+            ).all()
+        ]
+        reversed_.append(
+            post_transaction(
+                session,
+                key=f"reversal:{earning.id}",
+                purpose=Purpose(
+                    kind=TransactionKind.FRAUD_REVERSAL,
+                    memo=reason[:500],
+                    actor_id=actor_id,
+                    campaign_id=earning.campaign_id,
+                    submission_id=earning.submission_id,
+                    reversal_of=earning.id,
+                    details={
+                        "clipper_id": earning.details.get("clipper_id"),
+                        "reversed_kind": earning.kind,
+                        "gross_cents": earning.details.get("gross_cents", 0),
+                        "clipper_cents": earning.details.get("clipper_cents", 0),
+                        "flag_id": flag_id,
+                        "to_client": budget_returned is not None,
+                    },
+                ),
+                postings=postings,
+            )
+        )
+    return reversed_

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists
+from sqlalchemy import exists, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from clipgen.models import (
     AccountKind,
+    FlagStatus,
+    FraudFlag,
     LedgerEntry,
     LedgerTransaction,
     Role,
@@ -36,6 +38,14 @@ def _unreleased_earnings(session: Session, now: datetime, submission_id: int | N
         ~exists().where(release.release_of == LedgerTransaction.id),
         ~exists().where(
             Submission.id == LedgerTransaction.submission_id, col(Submission.earnings_held)
+        ),
+        # Earnings booked while their clip was flagged wait for the flag to be cleared.
+        or_(
+            col(LedgerTransaction.held_by_flag_id).is_(None),
+            exists().where(
+                FraudFlag.id == LedgerTransaction.held_by_flag_id,
+                FraudFlag.status == FlagStatus.CLEARED,
+            ),
         ),
     ]
     if submission_id is not None:
@@ -128,7 +138,13 @@ def release_earnings_hold(*, session: Session, actor: UserView, submission_id: i
         target_type="submission",
         target_id=submission.id,
     )
+    return release_matured_for(session, submission.id)
+
+
+def release_matured_for(session: Session, submission_id: int) -> int:
+    """Make one submission's earnings past their hold available now (after a hold is
+    lifted or a flag cleared); how many were released."""
     return sum(
         _release(session, earning)
-        for earning in _unreleased_earnings(session, utcnow(), submission.id)
+        for earning in _unreleased_earnings(session, utcnow(), submission_id)
     )

@@ -72,6 +72,8 @@ class Purpose:
     details: dict[str, Any] = field(default_factory=dict)
     release_at: datetime | None = None
     release_of: int | None = None
+    held_by_flag_id: int | None = None
+    reversal_of: int | None = None
 
 
 def account_code(kind: str, *, user_id: int | None = None, campaign_id: int | None = None) -> str:
@@ -177,6 +179,8 @@ def post_transaction(
         details=dict(purpose.details),
         release_at=purpose.release_at,
         release_of=purpose.release_of,
+        held_by_flag_id=purpose.held_by_flag_id,
+        reversal_of=purpose.reversal_of,
     )
     savepoint = session.begin_nested()
     try:

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from clipgen.models import MarketJob, Publication, Submission, SubmissionStatus, Tier
+from clipgen.models import (
+    MarketJob,
+    Publication,
+    PublicationStatus,
+    Submission,
+    SubmissionStatus,
+    Tier,
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,8 @@ def clipper_standing(session: Session, clipper_id: int) -> TierStanding:
     ).one()
     views = session.exec(
         select(func.coalesce(func.sum(Publication.views), 0)).where(
-            Publication.clipper_id == clipper_id
+            Publication.clipper_id == clipper_id,
+            Publication.status != PublicationStatus.DISQUALIFIED,  # confirmed fraud
         )
     ).one()
     return standing(int(approved), int(views))

@@ -1,0 +1,764 @@
+"""Posts of an approved clip: uploaded to the clipper's YouTube channel from the app, or
+added by the public address of a post on YouTube, TikTok or Instagram; counts entered by
+hand for posts the sync cannot read; and a clip's performance page."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from sqlmodel import Session, col, select, update
+
+from clipgen import routes
+from clipgen.config import get_settings
+from clipgen.db import session_scope
+from clipgen.models import (
+    Campaign,
+    Clip,
+    FlagStatus,
+    FraudFlag,
+    LedgerTransaction,
+    MarketJob,
+    Platform,
+    Publication,
+    PublicationStatus,
+    Role,
+    Submission,
+    SubmissionStatus,
+    TransactionKind,
+    UploadStatus,
+    User,
+    Video,
+    ViewSnapshot,
+    ViewSource,
+    YouTubeUpload,
+    utcnow,
+)
+from clipgen.services import tasks
+from clipgen.services.access import as_id, require_role
+from clipgen.services.audit import record_audit
+from clipgen.services.auth.service import UserView
+from clipgen.services.errors import InvalidInput, NotAuthenticated, NotFound
+from clipgen.services.market.campaigns import PLATFORM_LABELS
+from clipgen.services.notifications import Kind, notify
+from clipgen.services.publishing import connections, sync, youtube
+from clipgen.storage import get_storage
+
+log = logging.getLogger(__name__)
+
+PRIVACY_CHOICES = ("private", "unlisted", "public")
+# An upload no worker touched for this long was lost (a killed worker): it may be retried.
+STALE_UPLOAD = timedelta(minutes=15)
+
+# ---------------------------------------------------------------------------------------
+# Post addresses
+
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_TIKTOK_PATH = re.compile(r"/@([A-Za-z0-9_.]{1,64})/video/(\d{8,25})/?")
+_INSTAGRAM_PATH = re.compile(r"/(?:reel|reels|p)/([A-Za-z0-9_-]{5,64})/?")
+
+
+@dataclass(frozen=True)
+class PostAddress:
+    platform: Platform
+    external_id: str
+    url: str  # canonical
+
+
+def parse_post_url(text: str) -> PostAddress:
+    """A public post's platform, id and canonical address, or InvalidInput saying what a
+    valid address looks like."""
+    raw = str(text or "").strip()
+    if not raw:
+        raise InvalidInput("Paste the address of your post.")
+    if len(raw) > 1000 or any(ch.isspace() for ch in raw):
+        raise InvalidInput("That is not a post address.")
+    if "://" not in raw:
+        raw = "https://" + raw
+    parts = urlsplit(raw)
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    if parts.scheme not in ("http", "https") or not host:
+        raise InvalidInput("A post address starts with https://.")
+    if host in ("youtube.com", "youtu.be", "music.youtube.com"):
+        video_id = ""
+        if host == "youtu.be":
+            video_id = parts.path.strip("/")
+        elif parts.path.startswith("/shorts/"):
+            video_id = parts.path.removeprefix("/shorts/").strip("/")
+        elif parts.path == "/watch":
+            video_id = (parse_qs(parts.query).get("v") or [""])[0]
+        if not _YOUTUBE_ID.fullmatch(video_id):
+            raise InvalidInput(
+                "That YouTube address names no video: use https://www.youtube.com/shorts/<id> "
+                "or https://youtu.be/<id>."
+            )
+        return PostAddress(Platform.YOUTUBE, video_id, youtube.video_url(video_id))
+    if host == "tiktok.com":
+        found = _TIKTOK_PATH.fullmatch(parts.path)
+        if not found:
+            raise InvalidInput(
+                "That TikTok address names no video: use https://www.tiktok.com/@<user>/video/"
+                "<number>."
+            )
+        user, number = found.groups()
+        return PostAddress(
+            Platform.TIKTOK, number, f"https://www.tiktok.com/@{user}/video/{number}"
+        )
+    if host in ("vm.tiktok.com", "vt.tiktok.com"):
+        raise InvalidInput(
+            "That is a TikTok short link: open it and paste the full address "
+            "(https://www.tiktok.com/@<user>/video/<number>)."
+        )
+    if host in ("instagram.com", "instagr.am"):
+        found = _INSTAGRAM_PATH.fullmatch(parts.path)
+        if not found:
+            raise InvalidInput(
+                "That Instagram address names no post: use https://www.instagram.com/reel/<code>/."
+            )
+        code = found.group(1)
+        return PostAddress(Platform.INSTAGRAM, code, f"https://www.instagram.com/reel/{code}/")
+    raise InvalidInput("Posts are added from YouTube, TikTok or Instagram.")
+
+
+def parse_count(value: object, what: str) -> int:
+    """A count typed by a person: digits, optionally grouped with commas, spaces or
+    underscores ("120,000"); InvalidInput otherwise."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} is a whole number.")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = re.sub(r"[,_\s]", "", str(value or ""))
+        if text == "":
+            return 0
+        if not text.isdigit():
+            raise InvalidInput(f"{what} is a whole number, such as 120,000.")
+        number = int(text)
+    if number < 0 or number > sync.MAX_COUNT:
+        raise InvalidInput(f"{what} must be between 0 and {sync.MAX_COUNT:,}.")
+    return number
+
+
+# ---------------------------------------------------------------------------------------
+# Who may see and do what with a clip
+
+
+@dataclass(frozen=True)
+class _Clip:
+    submission: Submission
+    job: MarketJob
+    campaign: Campaign
+
+
+def _approved_clip(session: Session, actor: UserView, submission_id: object) -> _Clip:
+    """An approved submission the actor may see: its clipper, its campaign's client, or an
+    admin. Anyone else's is indistinguishable from a missing one."""
+    if actor is None:
+        raise NotAuthenticated()
+    checked = as_id(submission_id)
+    submission = session.get(Submission, checked) if checked else None
+    job = session.get(MarketJob, submission.job_id) if submission else None
+    campaign = session.get(Campaign, job.campaign_id) if job else None
+    allowed = campaign is not None and (
+        job.clipper_id == actor.id or campaign.client_id == actor.id or actor.has_role(Role.ADMIN)
+    )
+    if not allowed:
+        raise NotFound("That clip was not found.")
+    if submission.status != SubmissionStatus.APPROVED:
+        raise InvalidInput("Only an approved clip is published and tracked.")
+    return _Clip(submission, job, campaign)
+
+
+def _own_approved_clip(session: Session, actor: UserView, submission_id: object) -> _Clip:
+    require_role(actor, Role.CLIPPER)
+    found = _approved_clip(session, actor, submission_id)
+    if found.job.clipper_id != actor.id:
+        raise NotFound("That clip was not found.")
+    return found
+
+
+def _check_platform(campaign: Campaign, platform: str) -> None:
+    if campaign.platforms and platform not in campaign.platforms:
+        labels = [PLATFORM_LABELS.get(p, p) for p in campaign.platforms]
+        wanted = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+        raise InvalidInput(
+            f"This campaign pays for posts on {wanted}, not {PLATFORM_LABELS[platform]}."
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Adding posts
+
+
+def add_post_url(*, session: Session, actor: UserView, submission_id: int, url: str) -> Publication:
+    """Record the public address of the clipper's post of an approved clip. The same post
+    again is the same post; a post another clip claims is refused."""
+    found = _own_approved_clip(session, actor, submission_id)
+    address = parse_post_url(url)
+    _check_platform(found.campaign, address.platform)
+    existing = session.exec(
+        select(Publication).where(
+            Publication.platform == address.platform,
+            Publication.external_id == address.external_id,
+        )
+    ).first()
+    if existing is not None:
+        if existing.submission_id == found.submission.id:
+            return existing
+        raise InvalidInput("That post is already recorded for another clip.")
+    post = Publication(
+        clip_id=found.submission.clip_id,
+        submission_id=found.submission.id,
+        clipper_id=actor.id,
+        platform=address.platform,
+        url=address.url,
+        external_id=address.external_id,
+        added_by=actor.id,
+    )
+    session.add(post)
+    session.flush()
+    record_audit(
+        session=session,
+        action="publication.added",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+        url=post.url,
+    )
+    return post
+
+
+def reads_automatically(session: Session, post: Publication) -> bool:
+    """Whether the view sync reads this post (a YouTube video of a connected clipper, or
+    any public YouTube video when an API key is set); other posts' counts are entered."""
+    if post.platform != Platform.YOUTUBE:
+        return False
+    if get_settings().youtube_api_key.get_secret_value():
+        return True
+    return connections.is_connected(session, post.clipper_id)
+
+
+def enter_counts(
+    *,
+    session: Session,
+    actor: UserView,
+    publication_id: int,
+    views: object,
+    likes: object = "",
+    comments: object = "",
+) -> Publication:
+    """Record counts read off a post by its clipper or the campaign's client (or an
+    admin); each entry is a snapshot naming who entered it, and money follows."""
+    checked = as_id(publication_id)
+    post = session.get(Publication, checked) if checked else None
+    if post is None or post.submission_id is None:
+        raise NotFound("That post was not found.")
+    found = _approved_clip(session, actor, post.submission_id)
+    if post.status == PublicationStatus.DISQUALIFIED:
+        raise InvalidInput("That post's views were found not genuine; it no longer earns.")
+    if reads_automatically(session, post):
+        raise InvalidInput("This post's views are read from YouTube by the daily sync.")
+    if not isinstance(views, int) and not str(views or "").strip():
+        raise InvalidInput("Enter the views the post shows.")
+    counted = parse_count(views, "Views")
+    like_count = parse_count(likes, "Likes")
+    comment_count = parse_count(comments, "Comments")
+    engagement_known = bool(str(likes or "").strip() or str(comments or "").strip())
+    sync.record_reading(
+        session,
+        post.id,
+        sync.Counts(counted, like_count, comment_count),
+        source=ViewSource.MANUAL,
+        recorded_by=actor.id,
+        engagement_known=engagement_known,
+    )
+    record_audit(
+        session=session,
+        action="publication.counts_entered",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+        views=counted,
+        campaign_id=found.campaign.id,
+    )
+    session.flush()
+    session.refresh(post)
+    return post
+
+
+# ---------------------------------------------------------------------------------------
+# Uploading to YouTube
+
+
+@dataclass(frozen=True)
+class UploadDefaults:
+    title: str
+    description: str
+    tags: str
+
+
+def upload_defaults(found: _Clip, session: Session) -> UploadDefaults:
+    """What the upload form starts with: the clip's title, the submission's caption and
+    hashtags."""
+    title = ""
+    if found.submission.clip_id is not None:
+        clip = session.get(Clip, found.submission.clip_id)
+        title = clip.title if clip else ""
+    title = title or found.campaign.title
+    tags = " ".join(word for word in found.submission.hashtags.split() if word.startswith("#"))
+    description = "\n\n".join(
+        part for part in (found.submission.caption, found.submission.hashtags) if part
+    )
+    return UploadDefaults(title=title[:100], description=description[:5000], tags=tags)
+
+
+def _clean_upload_fields(title: str, description: str, tags: str, privacy: str):
+    title = " ".join(str(title or "").split())
+    if not title:
+        raise InvalidInput("Give the video a title.")
+    if len(title) > 100:
+        raise InvalidInput("A YouTube title is at most 100 characters.")
+    if "<" in title or ">" in title:
+        raise InvalidInput("YouTube does not accept < or > in a title.")
+    description = str(description or "").strip()
+    if len(description.encode()) > 5000:
+        raise InvalidInput("A YouTube description is at most 5,000 bytes.")
+    if "<" in description or ">" in description:
+        raise InvalidInput("YouTube does not accept < or > in a description.")
+    tag_list = [t.lstrip("#") for t in str(tags or "").replace(",", " ").split() if t.strip("#")]
+    if sum(len(t) for t in tag_list) > 400:
+        raise InvalidInput("Tags are at most 400 characters in all.")
+    if privacy not in PRIVACY_CHOICES:
+        raise InvalidInput("Choose private, unlisted or public.")
+    return title, description, tag_list
+
+
+def request_youtube_upload(
+    *,
+    session: Session,
+    actor: UserView,
+    submission_id: int,
+    title: str,
+    description: str = "",
+    tags: str = "",
+    privacy: str = "private",
+) -> YouTubeUpload:
+    """Queue the upload of an approved clip to the clipper's connected channel. A second
+    press while one is on its way returns that one."""
+    found = _own_approved_clip(session, actor, submission_id)
+    _check_platform(found.campaign, Platform.YOUTUBE)
+    if not connections.is_connected(session, actor.id):
+        raise InvalidInput("Connect your YouTube channel first (Account → Connect YouTube).")
+    title, description, tag_list = _clean_upload_fields(title, description, tags, privacy)
+    session.exec(
+        select(Submission).where(Submission.id == found.submission.id).with_for_update()
+    ).one()
+    earlier = session.exec(
+        select(YouTubeUpload)
+        .where(YouTubeUpload.submission_id == found.submission.id)
+        .order_by(col(YouTubeUpload.id).desc())
+    ).first()
+    if earlier is not None:
+        if earlier.status == UploadStatus.DONE:
+            raise InvalidInput("This clip is already on your channel.")
+        if earlier.status in (UploadStatus.QUEUED, UploadStatus.UPLOADING) and not _stale(earlier):
+            return earlier
+        if earlier.retry_at is not None and earlier.retry_at > utcnow():
+            raise InvalidInput(
+                f"{earlier.error} Try again after {earlier.retry_at:%d %b %H:%M} UTC."
+            )
+    upload = YouTubeUpload(
+        submission_id=found.submission.id,
+        clipper_id=actor.id,
+        title=title,
+        description=description,
+        tags=tag_list,
+        privacy=privacy,
+    )
+    session.add(upload)
+    session.flush()
+    tasks.send_after_commit(session, tasks.UPLOAD_TO_YOUTUBE, upload_id=upload.id)
+    return upload
+
+
+def _stale(upload: YouTubeUpload) -> bool:
+    return upload.updated_at < utcnow() - STALE_UPLOAD
+
+
+def _source_key(session: Session, submission: Submission) -> str:
+    if submission.clip_id is not None:
+        clip = session.get(Clip, submission.clip_id)
+        return clip.video_key if clip else ""
+    if submission.video_id is not None:
+        video = session.get(Video, submission.video_id)
+        return video.storage_key if video else ""
+    return ""
+
+
+def run_youtube_upload(upload_id: int, *, service_factory=None, sleep=None) -> YouTubeUpload:
+    """The worker's side: upload the file with a resumable `videos.insert`, keeping the
+    progress on the row, and record the post. Its own units of work (the upload may take
+    minutes); a second worker on the same upload finds it taken and stops."""
+    make_service = service_factory or youtube.client
+    now = utcnow()
+    with session_scope() as session:
+        taken = session.exec(
+            update(YouTubeUpload)
+            .where(
+                col(YouTubeUpload.id) == upload_id,
+                (col(YouTubeUpload.status) == UploadStatus.QUEUED)
+                | (
+                    (col(YouTubeUpload.status) == UploadStatus.UPLOADING)
+                    & (col(YouTubeUpload.updated_at) < now - STALE_UPLOAD)
+                ),
+            )
+            .values(
+                status=UploadStatus.UPLOADING,
+                attempts=YouTubeUpload.attempts + 1,
+                updated_at=now,
+                progress_percent=0,
+                error="",
+            )
+        ).rowcount
+        upload = session.get(YouTubeUpload, upload_id)
+        if upload is None:
+            raise NotFound("That upload was not found.")
+        if not taken:
+            session.expunge(upload)
+            return upload
+        submission = session.get(Submission, upload.submission_id)
+        key = _source_key(session, submission)
+        fields = (upload.title, upload.description, list(upload.tags), upload.privacy)
+        clipper_id = upload.clipper_id
+    creds = connections.usable_credentials(clipper_id)
+    if creds is None:
+        return _finish(upload_id, error="Connect your YouTube channel again, then retry.")
+    if not key:
+        return _finish(upload_id, error="The clip's file is gone; it cannot be uploaded.")
+    last = {"percent": -1}
+
+    def progress(percent: int) -> None:
+        if percent >= last["percent"] + 5 or percent == 100:
+            last["percent"] = percent
+            with session_scope() as session:
+                session.exec(
+                    update(YouTubeUpload)
+                    .where(col(YouTubeUpload.id) == upload_id)
+                    .values(progress_percent=percent, updated_at=utcnow())
+                )
+
+    with tempfile.TemporaryDirectory(prefix="clipgen-upload-") as work:
+        path = get_storage().get_to_path(key, Path(work) / "clip.mp4")
+        title, description, tags, privacy = fields
+        options = {"sleep": sleep} if sleep else {}
+        try:
+            video_id = youtube.upload_video(
+                make_service(creds=creds),
+                path,
+                title=title,
+                description=description,
+                tags=tags,
+                privacy=privacy,
+                on_progress=progress,
+                **options,
+            )
+        except youtube.QuotaExceeded as error:
+            return _finish(upload_id, error=str(error), retry_at=error.retry_at)
+        except youtube.YouTubeError as error:
+            return _finish(upload_id, error=str(error))
+        except Exception:
+            log.exception("Upload %s to YouTube failed.", upload_id)
+            return _finish(upload_id, error="The upload failed unexpectedly; try again.")
+    connections.save_refreshed(clipper_id, creds)
+    return _finish(upload_id, video_id=video_id)
+
+
+def _finish(
+    upload_id: int, *, video_id: str = "", error: str = "", retry_at: datetime | None = None
+) -> YouTubeUpload:
+    with session_scope() as session:
+        upload = session.exec(
+            select(YouTubeUpload).where(YouTubeUpload.id == upload_id).with_for_update()
+        ).one()
+        submission_id = upload.submission_id
+        if video_id:
+            post = Publication(
+                clip_id=session.get(Submission, submission_id).clip_id,
+                submission_id=submission_id,
+                clipper_id=upload.clipper_id,
+                platform=Platform.YOUTUBE,
+                url=youtube.video_url(video_id),
+                external_id=video_id,
+                added_by=upload.clipper_id,
+            )
+            session.add(post)
+            session.flush()
+            upload.publication_id = post.id
+            upload.status = UploadStatus.DONE
+            upload.progress_percent = 100
+            message = f"Your clip is on YouTube ({upload.privacy}): {post.url}"
+            kind = Kind.UPLOAD_DONE
+        else:
+            upload.status = UploadStatus.FAILED
+            upload.error = error[:500]
+            upload.retry_at = retry_at
+            message = f"Your YouTube upload failed: {error}"
+            kind = Kind.UPLOAD_FAILED
+        upload.updated_at = utcnow()
+        session.add(upload)
+        notify(session, upload.clipper_id, kind, message, routes.clip_performance(submission_id))
+        session.flush()
+        session.expunge(upload)
+    return upload
+
+
+# ---------------------------------------------------------------------------------------
+# A clip's performance
+
+
+@dataclass(frozen=True)
+class PostView:
+    id: int
+    platform: str
+    platform_label: str
+    url: str
+    views: int
+    likes: int
+    comments: int
+    status: str
+    status_note: str
+    earnings_held: bool
+    last_read_at: datetime | None
+    read_automatically: bool
+    counts_below_minimum: bool
+
+
+@dataclass(frozen=True)
+class ReadingView:
+    publication_id: int
+    taken_at: datetime
+    views: int
+    likes: int
+    comments: int
+    source: str
+    entered_by: str
+
+
+@dataclass(frozen=True)
+class EarningLine:
+    at: datetime
+    kind: str
+    label: str
+    gross_cents: int
+    clipper_cents: int
+    state: str  # pending / available / held for review / reversed / -
+
+
+@dataclass(frozen=True)
+class UploadView:
+    id: int
+    status: str
+    progress_percent: int
+    error: str
+    retry_at: datetime | None
+    privacy: str
+    title: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Performance:
+    submission_id: int
+    campaign_id: int
+    campaign_title: str
+    clip_title: str
+    viewer_role: str  # clipper / client / admin
+    platforms: list[str]
+    min_views_per_post: int
+    counted_views: int
+    posts: list[PostView]
+    readings: list[ReadingView]
+    earnings: list[EarningLine]
+    uploads: list[UploadView]
+    youtube_configured: bool
+    youtube_connected: bool
+    upload_defaults: UploadDefaults | None
+
+
+_KIND_LABELS = {
+    TransactionKind.APPROVAL: "Approval",
+    TransactionKind.CPM: "Views (CPM)",
+    TransactionKind.BONUS: "Performance bonus",
+    TransactionKind.FRAUD_REVERSAL: "Reversed (views not genuine)",
+}
+
+
+def clip_performance(*, session: Session, actor: UserView, submission_id: int) -> Performance:
+    """Where an approved clip is posted, its readings over time and what it earned, line
+    by line; for its clipper, its campaign's client and admins."""
+    found = _approved_clip(session, actor, submission_id)
+    submission, campaign = found.submission, found.campaign
+    role = (
+        "clipper"
+        if found.job.clipper_id == actor.id
+        else "client"
+        if campaign.client_id == actor.id
+        else "admin"
+    )
+    posts = session.exec(
+        select(Publication)
+        .where(Publication.submission_id == submission.id)
+        .order_by(col(Publication.id))
+    ).all()
+    post_views = [
+        PostView(
+            id=p.id,
+            platform=p.platform,
+            platform_label=PLATFORM_LABELS.get(p.platform, p.platform),
+            url=p.url,
+            views=p.views,
+            likes=p.likes,
+            comments=p.comments,
+            status=p.status,
+            status_note=p.status_note,
+            earnings_held=p.earnings_held,
+            last_read_at=p.last_synced_at,
+            read_automatically=reads_automatically(session, p),
+            counts_below_minimum=p.views < campaign.min_views_per_post,
+        )
+        for p in posts
+    ]
+    readings = _readings(session, [p.id for p in posts])
+    clip_title = upload_defaults(found, session).title
+    connected = role == "clipper" and connections.is_connected(session, actor.id)
+    return Performance(
+        submission_id=submission.id,
+        campaign_id=campaign.id,
+        campaign_title=campaign.title,
+        clip_title=clip_title,
+        viewer_role=role,
+        platforms=list(campaign.platforms or []),
+        min_views_per_post=campaign.min_views_per_post,
+        counted_views=sync.counted_views(session, submission, campaign),
+        posts=post_views,
+        readings=readings,
+        earnings=_earning_lines(session, submission.id),
+        uploads=_uploads(session, submission.id) if role == "clipper" else [],
+        youtube_configured=get_settings().youtube_configured,
+        youtube_connected=connected,
+        upload_defaults=upload_defaults(found, session) if role == "clipper" else None,
+    )
+
+
+def _readings(session: Session, post_ids: list[int]) -> list[ReadingView]:
+    if not post_ids:
+        return []
+    rows = session.exec(
+        select(ViewSnapshot, User.display_name)
+        .outerjoin(User, col(User.id) == ViewSnapshot.recorded_by)
+        .where(col(ViewSnapshot.publication_id).in_(post_ids))
+        .order_by(col(ViewSnapshot.taken_at), col(ViewSnapshot.id))
+        .limit(2000)
+    ).all()
+    return [
+        ReadingView(
+            publication_id=snap.publication_id,
+            taken_at=snap.taken_at,
+            views=snap.views,
+            likes=snap.likes,
+            comments=snap.comments,
+            source=snap.source,
+            entered_by=name or ("YouTube" if snap.source == ViewSource.YOUTUBE_API else ""),
+        )
+        for snap, name in rows
+    ]
+
+
+def _earning_lines(session: Session, submission_id: int) -> list[EarningLine]:
+    earnings_rows = session.exec(
+        select(LedgerTransaction)
+        .where(
+            LedgerTransaction.submission_id == submission_id,
+            col(LedgerTransaction.kind).in_(list(_KIND_LABELS)),
+        )
+        .order_by(col(LedgerTransaction.created_at), col(LedgerTransaction.id))
+    ).all()
+    released = set(
+        session.exec(
+            select(LedgerTransaction.release_of).where(
+                LedgerTransaction.submission_id == submission_id,
+                col(LedgerTransaction.release_of).is_not(None),
+            )
+        ).all()
+    )
+    reversed_ids = {t.reversal_of for t in earnings_rows if t.reversal_of}
+    flag_status = {
+        flag.id: flag.status
+        for flag in session.exec(
+            select(FraudFlag).where(
+                col(FraudFlag.id).in_(
+                    [t.held_by_flag_id for t in earnings_rows if t.held_by_flag_id]
+                )
+            )
+        ).all()
+    }
+    lines = []
+    for t in earnings_rows:
+        details = t.details or {}
+        sign = -1 if t.kind == TransactionKind.FRAUD_REVERSAL else 1
+        if t.kind == TransactionKind.FRAUD_REVERSAL:
+            state, label = "-", _KIND_LABELS[t.kind]
+        else:
+            if t.id in reversed_ids:
+                state = "reversed"
+            elif t.held_by_flag_id and flag_status.get(t.held_by_flag_id) == FlagStatus.OPEN:
+                state = "held for review"
+            elif t.id in released:
+                state = "available"
+            else:
+                state = "pending"
+            label = _KIND_LABELS[t.kind]
+            if t.kind == TransactionKind.CPM:
+                label += f" at {int(details.get('views', 0)):,} views"
+            elif t.kind == TransactionKind.BONUS:
+                label += (
+                    f": {details.get('bonus_percent', 0)}% at "
+                    f"{int(details.get('threshold', 0)):,} views"
+                )
+        lines.append(
+            EarningLine(
+                at=t.created_at,
+                kind=t.kind,
+                label=label,
+                gross_cents=sign * int(details.get("gross_cents", 0)),
+                clipper_cents=sign * int(details.get("clipper_cents", 0)),
+                state=state,
+            )
+        )
+    return lines
+
+
+def _uploads(session: Session, submission_id: int) -> list[UploadView]:
+    return [
+        UploadView(
+            id=u.id,
+            status=u.status,
+            progress_percent=u.progress_percent,
+            error=u.error,
+            retry_at=u.retry_at,
+            privacy=u.privacy,
+            title=u.title,
+            created_at=u.created_at,
+        )
+        for u in session.exec(
+            select(YouTubeUpload)
+            .where(YouTubeUpload.submission_id == submission_id)
+            .order_by(col(YouTubeUpload.id).desc())
+            .limit(10)
+        ).all()
+    ]

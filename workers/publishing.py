@@ -1,0 +1,31 @@
+"""Publishing actors: an approved clip's upload to YouTube, and the view sync (scheduled
+daily by `VIEW_SYNC_CRON`, or sent by an admin's "Sync now").
+
+Both run services that keep their own units of work: an upload records its progress as
+it goes, and the sync commits each batch of readings, so a quota error or a killed
+worker keeps what was done. Both are safe to run twice: a second worker finds the
+upload taken, and a second sync's readings book no money twice.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from clipgen.services.publishing import publications, sync
+
+# An upload of a long clip on a slow link; the resumable protocol continues where it was.
+UPLOAD_TIME_LIMIT_MS = 2 * 60 * 60 * 1000
+SYNC_TIME_LIMIT_MS = 60 * 60 * 1000
+
+
+@dramatiq.actor(queue_name="publishing", max_retries=0, time_limit=UPLOAD_TIME_LIMIT_MS)
+def upload_to_youtube(upload_id: int) -> None:
+    """Upload one approved clip to its clipper's channel (a failure is kept on the row,
+    with its reason and, for quota, when to retry)."""
+    publications.run_youtube_upload(upload_id)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=SYNC_TIME_LIMIT_MS)
+def sync_views(triggered_by: int | None = None) -> None:
+    """Read the views of every published clip and bring earnings up to date."""
+    sync.run_view_sync(triggered_by=triggered_by)
