@@ -29,7 +29,7 @@ from clipgen.models import (
 )
 from clipgen.services.errors import InvalidInput, NotFound, PermissionDenied
 from clipgen.services.market import campaigns
-from clipgen.services.money import holds, tiers
+from clipgen.services.money import holds, reports, tiers
 from clipgen.services.money.ledger import account, balance, check_invariants
 from clipgen.services.notifications import Kind
 from clipgen.services.publishing import fraud, publications, sync
@@ -312,6 +312,10 @@ def test_confirming_a_flag_reverses_exactly_the_held_earnings(
         )
     ).one()
     assert "bot farm" in told.message
+    statement = reports.clipper_statement(session=session, actor=clipper, per_page=100)
+    reversal_lines = [line for line in statement.lines if line.kind == "fraud_reversal"]
+    assert reversal_lines and all(line.amount_cents < 0 for line in reversal_lines)
+    assert "views found not genuine (Views bought from a bot farm)" in reversal_lines[0].description
     assert check_invariants(session).ok
 
 

@@ -113,6 +113,11 @@ def describe(transaction: LedgerTransaction, campaign_title: str | None) -> str:
             f"Bonus of {details.get('bonus_percent')}% at {details.get('threshold', 0):,} views "
             f"for {submission}{of_campaign}{split}"
         )
+    if kind == TransactionKind.FRAUD_REVERSAL:
+        return (
+            f"Reversed: {details.get('reversed_kind', 'earning')} of {submission}{of_campaign}, "
+            f"views found not genuine ({transaction.memo})"
+        )
     if kind == TransactionKind.EARNINGS_RELEASE:
         return f"Hold ended: earnings of {submission}{of_campaign} became available"
     if kind == TransactionKind.PAYOUT_REQUEST:

@@ -235,9 +235,10 @@ def add_post_url(*, session: Session, actor: UserView, submission_id: int, url: 
 
 def reads_automatically(session: Session, post: Publication) -> bool:
     """Whether the view sync reads this post (a YouTube video of a connected clipper, or
-    any public YouTube video when an API key is set); other posts' counts are entered."""
-    if post.platform != Platform.YOUTUBE:
-        return False
+    any public YouTube video when an API key is set); other posts' counts are entered by
+    hand, as are those of a video the sync found unavailable."""
+    if post.platform != Platform.YOUTUBE or post.status == PublicationStatus.UNAVAILABLE:
+        return False  # (a video YouTube stopped returning: its counts may be entered)
     if get_settings().youtube_api_key.get_secret_value():
         return True
     return connections.is_connected(session, post.clipper_id)
