@@ -8,6 +8,7 @@ from reflex.event import EventSpec
 from clipgen.api import files_app
 from clipgen.pages import (  # noqa: F401
     account,
+    admin_flags,
     admin_money,
     auth,
     billing,
@@ -21,6 +22,7 @@ from clipgen.pages import (  # noqa: F401
     landing,
     marketplace,
     notifications,
+    performance,
     profile,
     reviews,
     work,

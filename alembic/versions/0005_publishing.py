@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("publications", sa.Integer(), nullable=False),
         sa.Column("snapshots", sa.Integer(), nullable=False),
         sa.Column("unavailable", sa.Integer(), nullable=False),
+        sa.Column("unread", sa.Integer(), nullable=False),
         sa.Column("api_calls", sa.Integer(), nullable=False),
         sa.Column("quota_units", sa.Integer(), nullable=False),
         sa.Column("stats_calls", sa.Integer(), nullable=False),

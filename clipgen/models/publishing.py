@@ -174,6 +174,8 @@ class ViewSyncRun(SQLModel, table=True):
     publications: int = 0
     snapshots: int = 0
     unavailable: int = 0
+    # YouTube posts nobody can read (the clipper did not connect, no API key): by hand.
+    unread: int = 0
     api_calls: int = 0
     quota_units: int = 0
     stats_calls: int = 0

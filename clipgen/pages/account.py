@@ -1,4 +1,5 @@
-"""The user's own account: who they are, and changing the password."""
+"""The user's own account: who they are, changing the password, and a clipper's YouTube
+channel (connect, Google's callback, disconnect)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.layout import page_header, template
+from clipgen.components.money import error_callout
 from clipgen.state.auth_forms import PasswordState
+from clipgen.state.publishing import YouTubeState
 from clipgen.state.session import SessionState
+
+MUTED = rx.color("gray", 11)
 
 
 def _password_input(label: str, name: str, autocomplete: str) -> rx.Component:
@@ -28,7 +33,138 @@ def _password_input(label: str, name: str, autocomplete: str) -> rx.Component:
     )
 
 
-@template(routes.ACCOUNT, "Account")
+def _disconnect() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                "Disconnect",
+                variant="soft",
+                color_scheme="red",
+                custom_attrs={"data-testid": "youtube-disconnect"},
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Disconnect YouTube?"),
+            rx.alert_dialog.description(
+                "ClipGen asks Google to remove its access and forgets the channel. Uploads "
+                "stop, and your YouTube posts' views are then entered by hand."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button("Keep it connected", variant="soft", color_scheme="gray")
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Disconnect",
+                        color_scheme="red",
+                        on_click=YouTubeState.disconnect,
+                        custom_attrs={"data-testid": "youtube-disconnect-confirm"},
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                padding_top="12px",
+            ),
+        ),
+    )
+
+
+def _youtube_status() -> rx.Component:
+    return rx.cond(
+        ~YouTubeState.yt_configured,
+        rx.text(
+            "YouTube publishing is not set up on this server: an admin sets ",
+            rx.code(YouTubeState.yt_missing),
+            ". Until then, add your posts by their address on a clip's performance page.",
+            size="2",
+            color=MUTED,
+            custom_attrs={"data-testid": "youtube-not-configured"},
+        ),
+        rx.cond(
+            YouTubeState.yt_connected,
+            rx.hstack(
+                rx.vstack(
+                    rx.hstack(
+                        rx.badge("Connected", color_scheme="green", variant="soft"),
+                        rx.text(
+                            YouTubeState.yt_channel,
+                            weight="bold",
+                            custom_attrs={"data-testid": "youtube-channel"},
+                        ),
+                        spacing="2",
+                        align="center",
+                    ),
+                    rx.text("Since ", YouTubeState.yt_since, size="1", color=MUTED),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                _disconnect(),
+                align="center",
+                width="100%",
+                wrap="wrap",
+            ),
+            rx.vstack(
+                rx.text(
+                    "Connect your channel to upload approved clips from ClipGen and have "
+                    "their views read daily.",
+                    size="2",
+                    color=MUTED,
+                ),
+                rx.button(
+                    rx.icon("circle-play", size=16),
+                    "Connect YouTube",
+                    on_click=YouTubeState.connect,
+                    custom_attrs={"data-testid": "youtube-connect"},
+                ),
+                spacing="3",
+            ),
+        ),
+    )
+
+
+def _youtube_card() -> rx.Component:
+    return rx.cond(
+        YouTubeState.yt_for_clipper,
+        rx.card(
+            rx.vstack(
+                rx.heading("YouTube channel", size="4"),
+                rx.cond(
+                    YouTubeState.yt_notice != "",
+                    rx.callout(
+                        YouTubeState.yt_notice,
+                        icon=rx.cond(YouTubeState.yt_notice_ok, "circle-check", "info"),
+                        color_scheme=rx.cond(YouTubeState.yt_notice_ok, "green", "amber"),
+                        width="100%",
+                        custom_attrs={"data-testid": "youtube-notice"},
+                    ),
+                ),
+                error_callout(YouTubeState.yt_error, "youtube-error"),
+                _youtube_status(),
+                spacing="3",
+                width="100%",
+            ),
+            size="3",
+            width="100%",
+            max_width="560px",
+            custom_attrs={"data-testid": "youtube-card"},
+        ),
+    )
+
+
+@template(routes.YOUTUBE_CALLBACK, "Connecting YouTube", on_load=YouTubeState.finish_connection)
+def youtube_callback() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.spinner(size="3"),
+            rx.text("Connecting your YouTube channel…", size="3"),
+            align="center",
+            spacing="3",
+        ),
+        height="40vh",
+    )
+
+
+@template(routes.ACCOUNT, "Account", on_load=YouTubeState.open_account)
 def account() -> rx.Component:
     return rx.vstack(
         page_header("Account"),
@@ -53,6 +189,7 @@ def account() -> rx.Component:
             width="100%",
             max_width="560px",
         ),
+        _youtube_card(),
         rx.card(
             rx.vstack(
                 rx.heading("Change password", size="4"),

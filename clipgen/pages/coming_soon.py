@@ -29,12 +29,6 @@ _PAGES = [
         "admin",
         "Every account, with its roles and standing, will be listed here.",
     ),
-    (
-        routes.ADMIN_FLAGS,
-        "Flags",
-        "admin",
-        "Clips flagged for suspicious view jumps will wait for review here.",
-    ),
 ]
 
 

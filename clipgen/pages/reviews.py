@@ -223,15 +223,28 @@ def _review_card(item: rx.Var) -> rx.Component:
             ("pending", _actions(item)),
             (
                 "approved",
-                rx.cond(
-                    item["rated_stars"] == 0,
-                    _rate_form(item),
-                    rx.text(
-                        item["rated_text"],
-                        size="2",
-                        weight="medium",
-                        custom_attrs={"data-testid": "review-rated"},
+                rx.vstack(
+                    rx.link(
+                        rx.button(
+                            rx.icon("chart-line", size=14),
+                            "Posts, views & earnings",
+                            variant="soft",
+                        ),
+                        href="/performance/" + item["submission_id"].to(str),
+                        custom_attrs={"data-testid": "review-performance-link"},
                     ),
+                    rx.cond(
+                        item["rated_stars"] == 0,
+                        _rate_form(item),
+                        rx.text(
+                            item["rated_text"],
+                            size="2",
+                            weight="medium",
+                            custom_attrs={"data-testid": "review-rated"},
+                        ),
+                    ),
+                    spacing="3",
+                    width="100%",
                 ),
             ),
             rx.fragment(),

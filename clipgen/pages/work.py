@@ -154,12 +154,19 @@ def _status_callout() -> rx.Component:
         ),
         (
             "approved",
-            rx.callout(
-                "Approved: your earnings for this clip are booked (see Earnings).",
-                icon="circle-check",
-                color_scheme="green",
-                width="100%",
-                custom_attrs={"data-testid": "claim-approved"},
+            _notice(
+                "circle-check",
+                "green",
+                "claim-approved",
+                rx.text("Approved: your earnings for this clip are booked (see Earnings)."),
+                rx.cond(
+                    claim["performance_href"] != "",
+                    rx.link(
+                        rx.button(rx.icon("chart-line", size=14), "Publish & track views"),
+                        href=claim["performance_href"],
+                        custom_attrs={"data-testid": "claim-performance-link"},
+                    ),
+                ),
             ),
         ),
         (

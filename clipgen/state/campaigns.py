@@ -112,6 +112,11 @@ def _ttl(form_data: object) -> int:
     return count(field(form_data, "claim_ttl_hours"), "The claim time limit (hours)")
 
 
+def _min_views(form_data: object) -> int:
+    text = field(form_data, "min_views").replace(",", "")
+    return count(text, "The minimum views per post") if text.strip() else 0
+
+
 def draft_from_form(form_data: object, source_video_id: int | None) -> CampaignDraft:
     """Everything the form says, as a draft for the service to check (typing is checked here,
     the rules there)."""
@@ -131,6 +136,7 @@ def draft_from_form(form_data: object, source_video_id: int | None) -> CampaignD
         price_per_clip_cents=optional_dollars(field(form_data, "price"), "The price per clip"),
         cpm_cents=optional_dollars(field(form_data, "cpm"), "The CPM"),
         cpm_cap_cents=optional_dollars(field(form_data, "cpm_cap"), "The CPM cap"),
+        min_views_per_post=_min_views(form_data),
         budget_cents=dollars(field(form_data, "budget"), "The budget"),
         max_clips=count(field(form_data, "max_clips"), "The number of clips"),
         deadline=_deadline(form_data),
@@ -175,6 +181,7 @@ def form_values(draft: CampaignDraft) -> dict[str, str]:
         "price": amount_text(draft.price_per_clip_cents),
         "cpm": amount_text(draft.cpm_cents),
         "cpm_cap": amount_text(draft.cpm_cap_cents),
+        "min_views": str(draft.min_views_per_post),
         "budget": amount_text(draft.budget_cents),
         "max_clips": str(draft.max_clips),
         "deadline_date": f"{deadline:%Y-%m-%d}" if deadline else "",
@@ -208,6 +215,15 @@ def pay_text(view: CampaignView) -> str:
             f"(up to {format_cents(view.cpm_cap_cents)} a clip)"
         )
     return " + ".join(parts)
+
+
+def min_views_text(view: CampaignView) -> str:
+    """When a post's views start to count for the CPM, in words."""
+    if not view.cpm_cents:
+        return "No CPM"
+    if not view.min_views_per_post:
+        return "Every view counts"
+    return f"Counted once a post has {view.min_views_per_post:,} views"
 
 
 def campaign_row(view: CampaignView) -> dict:
@@ -257,6 +273,7 @@ def campaign_details(view: CampaignView) -> dict[str, str]:
             if view.cpm_cents
             else "None"
         ),
+        "min_views": min_views_text(view),
         "budget": format_cents(view.budget_cents),
         "escrow": format_cents(view.escrow_cents),
         "slots": f"{view.approved_clips} of {view.max_clips}",

@@ -97,12 +97,15 @@ def pay_text(view: CampaignView) -> str:
 
 
 def cpm_text(view: CampaignView) -> str:
-    """ "$2.00 per 1,000 views, up to $50.00 a clip", or "" without a CPM."""
+    """ "$2.00 per 1,000 views, up to $50.00 a clip, counted once a post has 1,000 views",
+    or "" without a CPM."""
     if not view.cpm_cents:
         return ""
     text = f"{format_cents(view.cpm_cents)} per 1,000 views"
     if view.cpm_cap_cents:
         text += f", up to {format_cents(view.cpm_cap_cents)} a clip"
+    if view.min_views_per_post:
+        text += f", counted once a post has {view.min_views_per_post:,} views"
     return text
 
 
@@ -641,6 +644,14 @@ class ClaimState(SessionState):
             "revisions": f"{claim.revision_count} of {claims.MAX_REVISIONS}",
             "claimed": when(claim.claimed_at),
             "campaign_href": routes.market_campaign(campaign.id),
+            "performance_href": next(
+                (
+                    routes.clip_performance(s.id)
+                    for s in detail.submissions
+                    if s.status == "approved"
+                ),
+                "",
+            ),
         }
         self.campaign = campaign_detail(campaign, now)
         self.required_hashtags = campaign.hashtags

@@ -376,6 +376,17 @@ def test_a_quota_error_stops_the_sync_and_keeps_what_was_read(
     assert run.error == "" and run.snapshots == 75
 
 
+def test_posts_nobody_can_read_are_counted_as_unread(
+    session: Session, fake: FakeYouTube, people, approved_clip
+) -> None:
+    _admin, _client, clipper = people
+    submission, _size = approved_clip
+    _posts(session, submission, clipper, 2, fake)
+    run = sync.run_view_sync()
+    assert (run.publications, run.unread, run.api_calls) == (0, 2, 0)
+    assert fake.calls("GET") == []
+
+
 def test_posts_of_unconnected_clippers_are_read_with_the_api_key(
     session: Session, monkeypatch: pytest.MonkeyPatch, people, approved_clip
 ) -> None:

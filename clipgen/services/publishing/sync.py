@@ -172,6 +172,7 @@ class SyncTotals:
     publications: int = 0
     snapshots: int = 0
     unavailable: int = 0
+    unread: int = 0
     api_calls: int = 0
     quota_units: int = 0
     stats_calls: int = 0
@@ -241,6 +242,8 @@ def run_view_sync(*, triggered_by: int | None = None, service_factory=None) -> V
             _read(make_service(creds=creds), posts, "batchGetStats", totals)
         if keyless and api_key:
             _read(make_service(api_key=api_key), keyless, "list", totals)
+        elif keyless:
+            totals.unread = len(keyless)
     except youtube.QuotaExceeded as error:
         totals.error = str(error)
     except youtube.YouTubeError as error:
@@ -256,12 +259,13 @@ def run_view_sync(*, triggered_by: int | None = None, service_factory=None) -> V
             finished = session.get(ViewSyncRun, run_id)
             session.expunge(finished)
     log.info(
-        "View sync %s: %d posts, %d readings, %d unavailable, %d API calls (%d quota units, "
-        "%d batchGetStats), %d flags, %d bookings%s.",
+        "View sync %s: %d posts, %d readings, %d unavailable, %d unread (no channel, no key), "
+        "%d API calls (%d quota units, %d batchGetStats), %d flags, %d bookings%s.",
         run_id,
         totals.publications,
         totals.snapshots,
         totals.unavailable,
+        totals.unread,
         totals.api_calls,
         totals.quota_units,
         totals.stats_calls,

@@ -1,0 +1,489 @@
+"""Publishing an approved clip and following its views: the clip's performance page, and the
+clipper's YouTube connection on the Account page (connect, Google's callback, disconnect).
+
+Handlers read what the browser sends as untrusted text, call the publishing services (which
+check who is asking, every call), and copy plain values into vars. A refusal's words are
+shown where the user acted and nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import reflex as rx
+
+from clipgen import routes
+from clipgen.services.errors import NotAuthenticated, NotFound, PermissionDenied, ServiceError
+from clipgen.services.money.amounts import format_cents
+from clipgen.services.publishing import connections, publications
+from clipgen.services.publishing.connections import ConnectionView
+from clipgen.services.publishing.publications import Performance, PostView
+from clipgen.state.money import form_text, when
+from clipgen.state.session import SessionState
+
+UPLOAD_POLL_SECONDS = 2.0
+ACTIVE_UPLOADS = ("queued", "uploading")
+PRIVACY_LABELS = {
+    "private": "Private (only you)",
+    "unlisted": "Unlisted (anyone with the link)",
+    "public": "Public",
+}
+UPLOAD_WORDS = {
+    "queued": "Waiting to upload",
+    "uploading": "Uploading",
+    "done": "On YouTube",
+    "failed": "Failed",
+}
+# One colour per post on the chart, in order.
+LINE_COLORS = ("#7c3aed", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#ec4899", "#64748b")
+_FIELD_LIMIT = 5000
+
+
+def _long_text(form_data: object, name: str) -> str:
+    """A long text field (a description); anything that is not text counts as empty."""
+    value = form_data.get(name, "") if isinstance(form_data, dict) else ""
+    return value[: _FIELD_LIMIT + 1] if isinstance(value, str) else ""
+
+
+# --- plain values for the page -------------------------------------------------------------
+
+
+def post_labels(posts: list[PostView]) -> dict[int, str]:
+    """ "TikTok", or "TikTok 2" when the clip has more than one post on a platform."""
+    seen: dict[str, int] = {}
+    labels = {}
+    for post in posts:
+        seen[post.platform] = seen.get(post.platform, 0) + 1
+        labels[post.id] = post.platform_label
+    for post in posts:
+        if seen[post.platform] > 1:
+            number = [p.id for p in posts if p.platform == post.platform].index(post.id) + 1
+            labels[post.id] = f"{post.platform_label} {number}"
+    return labels
+
+
+def post_state(post: PostView, min_views: int) -> tuple[str, str, str]:
+    """(state, colour, note) of a post, in the words the page shows."""
+    if post.status == "disqualified":
+        return "Disqualified", "red", post.status_note or "Its views were found not genuine."
+    if post.status == "unavailable":
+        return "Unavailable", "gray", post.status_note
+    if post.earnings_held:
+        return "Earnings held for review", "amber", "An admin is checking this post's views."
+    if post.counts_below_minimum and min_views:
+        return f"Below the campaign's minimum of {min_views:,} views", "amber", ""
+    return "Live", "green", ""
+
+
+def post_row(post: PostView, label: str, min_views: int) -> dict[str, str]:
+    state, color, note = post_state(post, min_views)
+    return {
+        "id": str(post.id),
+        "label": label,
+        "platform": post.platform,
+        "url": post.url,
+        "views": f"{post.views:,}",
+        "likes": f"{post.likes:,}",
+        "comments": f"{post.comments:,}",
+        "state": state,
+        "state_color": color,
+        "note": note,
+        "last_read": when(post.last_read_at) or "Not read yet",
+        "read_how": (
+            "Read from YouTube daily" if post.read_automatically else "Counts entered by hand"
+        ),
+        "can_enter": (
+            "yes" if not post.read_automatically and post.status != "disqualified" else ""
+        ),
+    }
+
+
+def chart_of(performance: Performance, labels: dict[int, str]) -> tuple[list[dict], list[dict]]:
+    """Views over time: one row per reading time, one key per post ("p<id>"), and the
+    lines to draw (key, name, colour)."""
+    rows: dict[str, dict] = {}
+    for reading in performance.readings:
+        at = f"{reading.taken_at:%Y-%m-%d %H:%M}"
+        rows.setdefault(at, {"at": at})[f"p{reading.publication_id}"] = reading.views
+    read_ids = {reading.publication_id for reading in performance.readings}
+    lines = [
+        {"key": f"p{post.id}", "name": labels[post.id], "color": LINE_COLORS[i % len(LINE_COLORS)]}
+        for i, post in enumerate(p for p in performance.posts if p.id in read_ids)
+    ]
+    return [rows[at] for at in sorted(rows)], lines
+
+
+def reading_row(reading, labels: dict[int, str]) -> dict[str, str]:
+    return {
+        "at": when(reading.taken_at),
+        "post": labels.get(reading.publication_id, ""),
+        "views": f"{reading.views:,}",
+        "likes": f"{reading.likes:,}",
+        "comments": f"{reading.comments:,}",
+        "entered_by": reading.entered_by or "-",
+    }
+
+
+def earning_row(line, show_share: bool) -> dict[str, str]:
+    """One earning of the clip; the clipper's share only for the clipper and admins."""
+    return {
+        "at": when(line.at),
+        "label": line.label,
+        "gross": format_cents(line.gross_cents),
+        "share": format_cents(line.clipper_cents) if show_share else "",
+        "state": line.state,
+    }
+
+
+def upload_row(upload) -> dict:
+    retry = f"Try again after {upload.retry_at:%Y-%m-%d %H:%M} UTC." if upload.retry_at else ""
+    return {
+        "id": str(upload.id),
+        "title": upload.title,
+        "status": upload.status,
+        "status_words": UPLOAD_WORDS.get(upload.status, upload.status),
+        "percent": int(upload.progress_percent),
+        "privacy": upload.privacy,
+        "error": upload.error,
+        "retry": retry,
+        "created": when(upload.created_at),
+    }
+
+
+# --- /performance/<submission id> ------------------------------------------------------------
+
+
+class PerformanceState(SessionState):
+    """One approved clip: its posts, its readings over time and what it earned. Its clipper
+    adds posts and uploads to YouTube; the clipper, the client and admins enter counts."""
+
+    # The route's own `submission_id` is a root-state var; this is the page's copy as a number.
+    clip_submission_id: int = 0
+    loaded: bool = False
+    not_found: bool = False
+    load_error: str = ""
+    viewer_role: str = ""
+    clip_title: str = ""
+    campaign_title: str = ""
+    campaign_href: str = ""
+    counted_views: str = "0"
+    min_views: str = ""
+    posts: list[dict[str, str]] = []
+    readings: list[dict[str, str]] = []
+    chart_data: list[dict] = []
+    chart_lines: list[dict[str, str]] = []
+    earnings: list[dict[str, str]] = []
+    uploads: list[dict] = []
+    youtube_configured: bool = False
+    youtube_connected: bool = False
+    youtube_paid: bool = False
+    upload_title: str = ""
+    upload_description: str = ""
+    upload_tags: str = ""
+
+    post_error: str = ""
+    post_form_key: int = 0
+    counts_post_id: str = ""
+    counts_error: str = ""
+    counts_form_key: int = 0
+    upload_error: str = ""
+    upload_form_key: int = 0
+    watching: bool = False
+
+    @rx.var
+    def is_clipper_view(self) -> bool:
+        return self.viewer_role == "clipper"
+
+    @rx.var
+    def shows_share(self) -> bool:
+        return self.viewer_role in ("clipper", "admin")
+
+    @rx.var
+    def manual_posts(self) -> list[dict[str, str]]:
+        return [post for post in self.posts if post["can_enter"]]
+
+    @rx.var
+    def has_active_upload(self) -> bool:
+        return any(upload["status"] in ACTIVE_UPLOADS for upload in self.uploads)
+
+    @rx.var
+    def is_on_youtube(self) -> bool:
+        return any(upload["status"] == "done" for upload in self.uploads)
+
+    def _here(self) -> str:
+        return routes.clip_performance(self.clip_submission_id)
+
+    def _show(self, performance: Performance) -> None:
+        labels = post_labels(performance.posts)
+        role = performance.viewer_role
+        self.viewer_role = role
+        self.clip_title = performance.clip_title
+        self.campaign_title = performance.campaign_title
+        self.campaign_href = (
+            routes.campaign(performance.campaign_id)
+            if role == "client"
+            else routes.market_campaign(performance.campaign_id)
+            if role == "clipper"
+            else ""
+        )
+        self.counted_views = f"{performance.counted_views:,}"
+        minimum = performance.min_views_per_post
+        self.min_views = f"{minimum:,}" if minimum else ""
+        self.posts = [post_row(p, labels[p.id], minimum) for p in performance.posts]
+        self.readings = [reading_row(r, labels) for r in reversed(performance.readings)]
+        self.chart_data, self.chart_lines = chart_of(performance, labels)
+        self.earnings = [earning_row(line, role != "client") for line in performance.earnings]
+        self.uploads = [upload_row(u) for u in performance.uploads]
+        self.youtube_configured = performance.youtube_configured
+        self.youtube_connected = performance.youtube_connected
+        self.youtube_paid = not performance.platforms or "youtube" in performance.platforms
+        defaults = performance.upload_defaults
+        self.upload_title = defaults.title if defaults else ""
+        self.upload_description = defaults.description if defaults else ""
+        self.upload_tags = defaults.tags if defaults else ""
+        self.loaded = True
+
+    def _refresh(self) -> None:
+        self._show(
+            self._call_service(publications.clip_performance, submission_id=self.clip_submission_id)
+        )
+
+    def _reload(self):
+        """Load the page for the signed-in user; a refusal shows instead of the clip."""
+        self.load_error = ""
+        try:
+            self._refresh()
+        except NotAuthenticated:
+            return rx.redirect(routes.login(self._here()))
+        except ServiceError as error:
+            self.load_error = str(error)
+            self.not_found = isinstance(error, NotFound)
+            self.loaded = False
+            return None
+        return PerformanceState.watch if self.has_active_upload else None
+
+    @rx.event
+    def open_page(self):
+        tail = self.router.url.path.rstrip("/")
+        number = tail.rsplit("/", 1)[-1] if tail.startswith("/performance/") else ""
+        self.clip_submission_id = int(number) if number.isdigit() and len(number) < 12 else 0
+        self.loaded = self.not_found = False
+        self.posts, self.readings, self.earnings, self.uploads = [], [], [], []
+        self.chart_data, self.chart_lines = [], []
+        self.post_error = self.counts_error = self.upload_error = ""
+        self.counts_post_id = ""
+        if not self.clip_submission_id:
+            self.not_found, self.load_error = True, "That clip was not found."
+            return None
+        return self._reload()
+
+    def _after(self, message: str) -> list:
+        reloaded = self._reload()
+        return [rx.toast.success(message), *([reloaded] if reloaded else [])]
+
+    @rx.event
+    def add_post(self, form_data: dict):
+        """Record the address of the clipper's post of this clip."""
+        self.post_error = ""
+        try:
+            post = self._call_service(
+                publications.add_post_url,
+                submission_id=self.clip_submission_id,
+                url=form_text(form_data, "url"),
+            )
+        except NotAuthenticated:
+            return rx.redirect(routes.login(self._here()))
+        except ServiceError as error:
+            self.post_error = str(error)
+            return None
+        self.post_form_key += 1
+        return self._after(f"Post added: {post.url}")
+
+    @rx.event
+    def enter_counts(self, form_data: dict):
+        """Record the counts a post shows now (for posts the sync does not read)."""
+        sent_id = form_text(form_data, "publication_id")
+        self.counts_post_id, self.counts_error = sent_id, ""
+        try:
+            post = self._call_service(
+                publications.enter_counts,
+                publication_id=sent_id,
+                views=form_text(form_data, "views"),
+                likes=form_text(form_data, "likes"),
+                comments=form_text(form_data, "comments"),
+            )
+        except NotAuthenticated:
+            return rx.redirect(routes.login(self._here()))
+        except ServiceError as error:
+            self.counts_error = str(error)
+            return None
+        self.counts_post_id = ""
+        self.counts_form_key += 1
+        return self._after(f"Counts saved: {post.views:,} views.")
+
+    @rx.event
+    def upload_to_youtube(self, form_data: dict):
+        """Queue the clip's upload to the clipper's connected channel, then follow it."""
+        self.upload_error = ""
+        try:
+            upload = self._call_service(
+                publications.request_youtube_upload,
+                submission_id=self.clip_submission_id,
+                title=form_text(form_data, "title"),
+                description=_long_text(form_data, "description"),
+                tags=form_text(form_data, "tags"),
+                privacy=form_text(form_data, "privacy") or "private",
+            )
+        except NotAuthenticated:
+            return rx.redirect(routes.login(self._here()))
+        except ServiceError as error:
+            self.upload_error = str(error)
+            return None
+        self.upload_form_key += 1
+        # The reload starts `watch` while the upload is queued or on its way.
+        return self._after(f"Uploading “{upload.title}” to YouTube ({upload.privacy}).")
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh while an upload of this clip is queued or on its way; stops when the
+        upload ends or the tab leaves the page."""
+        async with self:
+            if self.watching:
+                return
+            self.watching = True
+            submission_id = self.clip_submission_id
+        try:
+            while True:
+                await asyncio.sleep(UPLOAD_POLL_SECONDS)
+                async with self:
+                    if self.clip_submission_id != submission_id or self.router.url.path.rstrip(
+                        "/"
+                    ) != routes.clip_performance(submission_id):
+                        return
+                    try:
+                        await asyncio.to_thread(self._refresh)
+                    except ServiceError:
+                        return
+                    if not self.has_active_upload:
+                        return
+        finally:
+            async with self:
+                self.watching = False
+
+
+# --- /account: the YouTube channel -----------------------------------------------------------
+
+
+class YouTubeState(SessionState):
+    """The clipper's YouTube connection, as the Account page shows it."""
+
+    yt_loaded: bool = False
+    yt_for_clipper: bool = False
+    yt_configured: bool = False
+    yt_missing: str = ""
+    yt_connected: bool = False
+    yt_channel: str = ""
+    yt_since: str = ""
+    yt_error: str = ""
+    # What the last connect or disconnect came to, shown on /account.
+    yt_notice: str = ""
+    yt_notice_ok: bool = True
+    keep_notice: bool = False
+    # The callback handled last (hashed): a second run of the same load does nothing.
+    handled_callback: str = ""
+
+    def _show(self, view: ConnectionView) -> None:
+        self.yt_configured = view.configured
+        self.yt_missing = ", ".join(view.missing_settings)
+        self.yt_connected = view.connected
+        self.yt_channel = view.channel_title or view.channel_id
+        self.yt_since = when(view.connected_at)
+        self.yt_for_clipper = True
+        self.yt_loaded = True
+
+    def _load(self) -> None:
+        self.yt_error = ""
+        try:
+            self._show(self._call_service(connections.youtube_connection))
+        except ServiceError:
+            # Not a clipper (or signed out: the page guard sends them to sign in).
+            self.yt_for_clipper = False
+            self.yt_loaded = True
+
+    @rx.event
+    def open_account(self):
+        if self.keep_notice:
+            self.keep_notice = False
+        else:
+            self.yt_notice = ""
+        self._load()
+
+    def _notice(self, message: str, ok: bool) -> None:
+        self.yt_notice, self.yt_notice_ok = message, ok
+
+    @rx.event
+    def connect(self):
+        """Send the browser to Google's consent page (the service binds it to this user)."""
+        self.yt_error = ""
+        self.yt_notice = ""
+        try:
+            url = self._call_service(connections.start_youtube_connection)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.ACCOUNT))
+        except ServiceError as error:
+            self.yt_error = str(error)
+            return None
+        # Another host's address: the browser leaves the app in this tab (no pop-up).
+        return rx.redirect(url)
+
+    @rx.event
+    def disconnect(self):
+        """Revoke ClipGen's access at Google and forget the tokens."""
+        self.yt_error = ""
+        try:
+            revoked = self._call_service(connections.disconnect_youtube)
+        except NotAuthenticated:
+            return rx.redirect(routes.login(routes.ACCOUNT))
+        except ServiceError as error:
+            self.yt_error = str(error)
+            return None
+        if revoked:
+            self._notice(
+                "YouTube disconnected. Google confirmed ClipGen's access is removed.", True
+            )
+        else:
+            self._notice(
+                "YouTube disconnected here, but Google did not confirm the revocation: remove "
+                "ClipGen at myaccount.google.com/permissions to be sure.",
+                False,
+            )
+        self._load()
+        return None
+
+    @rx.event
+    def finish_connection(self):
+        """Google sent the browser back with `state` and `code` (or `error`): finish the
+        connection, then show how it went on the Account page."""
+        given = self.router.url.query_parameters
+        state, code, error = (
+            str(given.get(name, ""))[:2000] for name in ("state", "code", "error")
+        )
+        marker = hashlib.sha256(f"{state}|{code}|{error}".encode()).hexdigest()
+        if marker == self.handled_callback:
+            return rx.redirect(routes.ACCOUNT, replace=True)
+        try:
+            view = self._call_service(
+                connections.finish_youtube_connection, state=state, code=code, error=error
+            )
+        except NotAuthenticated:
+            return None  # the page guard sends the visitor to sign in
+        except PermissionDenied as refused:  # not a clipper: Account has no YouTube card
+            return [rx.redirect(routes.ACCOUNT, replace=True), rx.toast.error(str(refused))]
+        except ServiceError as refused:
+            self._notice(str(refused), False)
+        else:
+            self._notice(f"YouTube connected: {view.channel_title or view.channel_id}.", True)
+        self.handled_callback = marker
+        self.keep_notice = True
+        return rx.redirect(routes.ACCOUNT, replace=True)
