@@ -102,15 +102,20 @@ def clipper_card(session: Session, clipper_id: int) -> ClipperCard:
     )
 
 
-def submission_video_url(session: Session, submission: Submission) -> str:
-    """A short-lived link that plays the submitted clip (the caller checked who may see it)."""
-    key = ""
+def submission_file_key(session: Session, submission: Submission) -> str:
+    """The stored file of what was handed in (a generated clip or an own edit); "" if gone."""
     if submission.clip_id is not None:
         clip = session.get(Clip, submission.clip_id)
-        key = clip.video_key if clip else ""
-    elif submission.video_id is not None:
+        return clip.video_key if clip else ""
+    if submission.video_id is not None:
         video = session.get(Video, submission.video_id)
-        key = video.storage_key if video else ""
+        return video.storage_key if video else ""
+    return ""
+
+
+def submission_video_url(session: Session, submission: Submission) -> str:
+    """A short-lived link that plays the submitted clip (the caller checked who may see it)."""
+    key = submission_file_key(session, submission)
     return get_storage().presigned_url(key, expires_s=REVIEW_URL_EXPIRY_S) if key else ""
 
 

@@ -33,7 +33,6 @@ from clipgen.models import (
     TransactionKind,
     UploadStatus,
     User,
-    Video,
     ViewSnapshot,
     ViewSource,
     YouTubeUpload,
@@ -45,6 +44,7 @@ from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotAuthenticated, NotFound
 from clipgen.services.market.campaigns import PLATFORM_LABELS
+from clipgen.services.market.reviews import submission_file_key
 from clipgen.services.notifications import Kind, notify
 from clipgen.services.publishing import connections, sync, youtube
 from clipgen.storage import get_storage
@@ -391,16 +391,6 @@ def _stale(upload: YouTubeUpload) -> bool:
     return upload.updated_at < utcnow() - STALE_UPLOAD
 
 
-def _source_key(session: Session, submission: Submission) -> str:
-    if submission.clip_id is not None:
-        clip = session.get(Clip, submission.clip_id)
-        return clip.video_key if clip else ""
-    if submission.video_id is not None:
-        video = session.get(Video, submission.video_id)
-        return video.storage_key if video else ""
-    return ""
-
-
 def run_youtube_upload(upload_id: int, *, service_factory=None, sleep=None) -> YouTubeUpload:
     """The worker's side: upload the file with a resumable `videos.insert`, keeping the
     progress on the row, and record the post. Its own units of work (the upload may take
@@ -433,7 +423,7 @@ def run_youtube_upload(upload_id: int, *, service_factory=None, sleep=None) -> Y
             session.expunge(upload)
             return upload
         submission = session.get(Submission, upload.submission_id)
-        key = _source_key(session, submission)
+        key = submission_file_key(session, submission)
         fields = (upload.title, upload.description, list(upload.tags), upload.privacy)
         clipper_id = upload.clipper_id
     creds = connections.usable_credentials(clipper_id)

@@ -167,20 +167,6 @@ def settle_submission(session: Session, submission_id: int) -> list[LedgerTransa
 # The scheduled sync
 
 
-@dataclass
-class SyncTotals:
-    publications: int = 0
-    snapshots: int = 0
-    unavailable: int = 0
-    unread: int = 0
-    api_calls: int = 0
-    quota_units: int = 0
-    stats_calls: int = 0
-    flags_raised: int = 0
-    bookings: int = 0
-    error: str = ""
-
-
 def request_view_sync(*, session: Session, actor: UserView) -> None:
     """An admin asks for a sync now (it runs on a worker, after this commits)."""
     require_role(actor, Role.ADMIN)
@@ -224,13 +210,12 @@ def run_view_sync(*, triggered_by: int | None = None, service_factory=None) -> V
     (tests pass one bound to a fake).
     """
     make_service = service_factory or youtube.client
+    run = ViewSyncRun(triggered_by=triggered_by)  # counts what it does as it goes
     with session_scope() as session:
-        run = ViewSyncRun(triggered_by=triggered_by)
         session.add(run)
         session.flush()
-        run_id = run.id
+        session.expunge(run)
         by_clipper = _youtube_posts(session)
-    totals = SyncTotals()
     keyless: list[tuple[int, str]] = []
     api_key = get_settings().youtube_api_key.get_secret_value()
     try:
@@ -239,59 +224,53 @@ def run_view_sync(*, triggered_by: int | None = None, service_factory=None) -> V
             if creds is None:  # not connected (or the connection broke): the key, or by hand
                 keyless.extend(posts)
                 continue
-            _read(make_service(creds=creds), posts, "batchGetStats", totals)
+            _read(make_service(creds=creds), posts, "batchGetStats", run)
         if keyless and api_key:
-            _read(make_service(api_key=api_key), keyless, "list", totals)
+            _read(make_service(api_key=api_key), keyless, "list", run)
         elif keyless:
-            totals.unread = len(keyless)
-    except youtube.QuotaExceeded as error:
-        totals.error = str(error)
-    except youtube.YouTubeError as error:
-        totals.error = str(error)
+            run.unread = len(keyless)
+    except youtube.YouTubeError as error:  # quota used up, or Google refused: stop here
+        run.error = str(error)[:500]
     finally:
+        run.finished_at = utcnow()
         with session_scope() as session:
-            run = session.get(ViewSyncRun, run_id)
-            for name, value in vars(totals).items():
-                setattr(run, name, value[:500] if isinstance(value, str) else value)
-            run.finished_at = utcnow()
-            session.add(run)
-        with session_scope() as session:
-            finished = session.get(ViewSyncRun, run_id)
-            session.expunge(finished)
+            run = session.merge(run)
+            session.flush()
+            session.expunge(run)
     log.info(
         "View sync %s: %d posts, %d readings, %d unavailable, %d unread (no channel, no key), "
         "%d API calls (%d quota units, %d batchGetStats), %d flags, %d bookings%s.",
-        run_id,
-        totals.publications,
-        totals.snapshots,
-        totals.unavailable,
-        totals.unread,
-        totals.api_calls,
-        totals.quota_units,
-        totals.stats_calls,
-        totals.flags_raised,
-        totals.bookings,
-        f"; stopped: {totals.error}" if totals.error else "",
+        run.id,
+        run.publications,
+        run.snapshots,
+        run.unavailable,
+        run.unread,
+        run.api_calls,
+        run.quota_units,
+        run.stats_calls,
+        run.flags_raised,
+        run.bookings,
+        f"; stopped: {run.error}" if run.error else "",
     )
-    return finished
+    return run
 
 
-def _read(service, posts: list[tuple[int, str]], method: str, totals: SyncTotals) -> None:
+def _read(service, posts: list[tuple[int, str]], method: str, run: ViewSyncRun) -> None:
     """Read one credential's posts in batches; each batch is one unit of work."""
     for start in range(0, len(posts), youtube.STATS_BATCH):
         batch = posts[start : start + youtube.STATS_BATCH]
         result = youtube.fetch_stats(service, [video for _, video in batch], method=method)
-        totals.api_calls += result.calls
-        totals.quota_units += result.quota_units
-        totals.stats_calls += result.stats_calls
+        run.api_calls += result.calls
+        run.quota_units += result.quota_units
+        run.stats_calls += result.stats_calls
         method = result.method  # a fallback to videos.list sticks for the rest
         now = utcnow()
         with session_scope() as session:
             for post_id, video_id in batch:
-                totals.publications += 1
+                run.publications += 1
                 stats = result.found.get(video_id)
                 if stats is None:
-                    totals.unavailable += _mark_unavailable(session, post_id, now)
+                    run.unavailable += _mark_unavailable(session, post_id, now)
                     continue
                 _snapshot, booked, flagged = record_reading(
                     session,
@@ -300,9 +279,9 @@ def _read(service, posts: list[tuple[int, str]], method: str, totals: SyncTotals
                     source=ViewSource.YOUTUBE_API,
                     taken_at=now,
                 )
-                totals.snapshots += 1
-                totals.bookings += len(booked)
-                totals.flags_raised += flagged
+                run.snapshots += 1
+                run.bookings += len(booked)
+                run.flags_raised += flagged
 
 
 def _mark_unavailable(session: Session, post_id: int, now: datetime) -> int:
