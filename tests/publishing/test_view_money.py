@@ -22,7 +22,9 @@ from clipgen.models import (
     Publication,
     PublicationStatus,
     Role,
+    Tier,
     TransactionKind,
+    User,
     ViewSnapshot,
     ViewSource,
     utcnow,
@@ -121,6 +123,8 @@ def test_bonus_thresholds_book_only_the_difference_exactly_once(
         _read(session, post, views, at=start + day * 7 * DAY / 10)
     # 20 % at 100k, then 50 % at 500k (30 more), then 100 % at 1M (50 more): the price once.
     assert _earned(session, submission.id, TransactionKind.BONUS) == 1000
+    # 1.2M views: Platinum by views, kept on the user row too
+    assert session.get(User, clipper.id).tier == Tier.PLATINUM
     bonus_rows = session.exec(
         select(LedgerTransaction).where(
             LedgerTransaction.submission_id == submission.id,

@@ -33,7 +33,7 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.market import campaigns as campaign_rules
 from clipgen.services.market.claims import MAX_REVISIONS, S, move
-from clipgen.services.money import earnings
+from clipgen.services.money import earnings, tiers
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.tiers import clipper_standing
 from clipgen.services.notifications import Kind, notify
@@ -250,6 +250,7 @@ def _approve(session: Session, actor: UserView | None, submission_id: int) -> Re
     session.flush()
     was_exhausted = campaign.is_exhausted
     earning = earnings.book_approval(session=session, submission_id=submission.id)
+    tiers.refresh_cached_tier(session, job.clipper_id)
     session.refresh(campaign)
     record_audit(
         session=session,

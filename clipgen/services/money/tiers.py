@@ -14,6 +14,7 @@ from clipgen.models import (
     Submission,
     SubmissionStatus,
     Tier,
+    User,
 )
 
 
@@ -103,3 +104,14 @@ def split(gross_cents: int, clipper_percent: int) -> tuple[int, int]:
     """(clipper, platform) shares of `gross_cents`: the clipper's rounded down to the cent."""
     clipper = gross_cents * clipper_percent // 100
     return clipper, gross_cents - clipper
+
+
+def refresh_cached_tier(session: Session, clipper_id: int) -> TierStanding:
+    """Bring the tier kept on the user row (shown with their account) up to date after an
+    approval or new views; the standing itself is always computed from the records."""
+    now = clipper_standing(session, clipper_id)
+    user = session.get(User, clipper_id)
+    if user is not None and user.tier != now.tier:
+        user.tier = now.tier
+        session.add(user)
+    return now

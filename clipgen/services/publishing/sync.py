@@ -38,7 +38,7 @@ from clipgen.services.access import require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.market import campaigns
-from clipgen.services.money import earnings
+from clipgen.services.money import earnings, tiers
 from clipgen.services.notifications import Kind, notify
 from clipgen.services.publishing import connections, fraud, youtube
 
@@ -158,6 +158,7 @@ def settle_submission(session: Session, submission_id: int) -> list[LedgerTransa
             f"{campaign.title} has spent its budget on its clips' views; it takes no new claims.",
             routes.campaign(campaign.id),
         )
+    tiers.refresh_cached_tier(session, job.clipper_id)
     if booked:
         campaigns.complete_if_done(session, campaign)
     return booked
