@@ -40,7 +40,7 @@ from workers.market import (
     warn_expiring_claims,
 )
 from workers.money import release_matured_earnings
-from workers.publishing import sync_views
+from workers.publishing import recover_stale_uploads, sync_views
 from workers.scheduler import (
     SCHEDULE,
     build_scheduler,
@@ -82,6 +82,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (warn_expiring_claims, "every 5m"),
         (auto_approve_submissions, "every 15m"),
         (close_due_campaigns, "every 15m"),
+        (recover_stale_uploads, "every 5m"),
         (sync_views, "0 4 * * *"),
     ]
     scheduler = build_scheduler(BackgroundScheduler)
@@ -97,6 +98,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "warn_expiring_claims",
         "auto_approve_submissions",
         "close_due_campaigns",
+        "recover_stale_uploads",
         "sync_views",
     }
 

@@ -48,7 +48,7 @@ from workers.market import (
     warn_expiring_claims,
 )
 from workers.money import release_matured_earnings
-from workers.publishing import sync_views
+from workers.publishing import recover_stale_uploads, sync_views
 
 log = logging.getLogger("workers.scheduler")
 
@@ -92,6 +92,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(auto_approve_submissions, "every 15m"),
     # Live campaigns whose deadline passed are completed.
     Scheduled(close_due_campaigns, "every 15m"),
+    # YouTube uploads no worker is on (a lost message, a killed worker) are sent again.
+    Scheduled(recover_stale_uploads, "every 5m"),
     # The views of every published clip, and the money that follows them (VIEW_SYNC_CRON,
     # daily by default; an admin can also sync now).
     Scheduled(sync_views, lambda: get_settings().view_sync_cron),

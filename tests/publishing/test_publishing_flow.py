@@ -399,3 +399,35 @@ def test_posts_of_unconnected_clippers_are_read_with_the_api_key(
         [call] = keyed.calls("GET", "/youtube/v3/videos")
         assert call.query["key"] == [keyed.api_key]
         assert run.snapshots == 3 and run.quota_units == 1
+
+
+def test_an_upload_no_worker_is_on_is_sent_again_and_uploads_once(
+    session: Session, fake: FakeYouTube, people, approved_clip, sent, monkeypatch
+) -> None:
+    from workers import publishing as publishing_worker
+
+    _admin, _client, clipper = people
+    submission, size = approved_clip
+    _connect(session, clipper)
+    upload = publications.request_youtube_upload(
+        session=session, actor=clipper, submission_id=submission.id, title="The best bit"
+    )
+    session.commit()
+    resent: list[int] = []
+    monkeypatch.setattr(
+        publishing_worker.upload_to_youtube, "send", lambda upload_id: resent.append(upload_id)
+    )
+    assert publishing_worker.resend_stale_uploads() == 0  # just queued: a worker will come
+    # A worker took it and was killed: no sign of life for longer than STALE_UPLOAD.
+    upload.status, upload.updated_at = UploadStatus.UPLOADING, utcnow() - timedelta(minutes=16)
+    session.add(upload)
+    session.commit()
+    assert publishing_worker.resend_stale_uploads() == 1 and resent == [upload.id]
+    done = publications.run_youtube_upload(upload.id, sleep=lambda s: None)
+    assert done.status == UploadStatus.DONE and done.attempts == 1
+    # the message sent twice does nothing the second time
+    assert publications.run_youtube_upload(upload.id).status == UploadStatus.DONE
+    assert len(session.exec(select(Publication)).all()) == 1
+    post = session.exec(select(Publication)).one()
+    assert len(fake.uploaded(post.external_id).data) == size
+    assert publishing_worker.resend_stale_uploads() == 0  # nothing left to recover

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 PRIVACY_CHOICES = ("private", "unlisted", "public")
 # An upload no worker touched for this long was lost (a killed worker): it may be retried.
 STALE_UPLOAD = timedelta(minutes=15)
+HEARTBEAT = timedelta(minutes=1)
 
 # ---------------------------------------------------------------------------------------
 # Post addresses
@@ -391,6 +392,24 @@ def _stale(upload: YouTubeUpload) -> bool:
     return upload.updated_at < utcnow() - STALE_UPLOAD
 
 
+def uploads_to_recover(*, session: Session, now: datetime | None = None) -> list[int]:
+    """Uploads no worker is on: queued, or uploading, with no sign of life for
+    `STALE_UPLOAD` (a lost message, a killed worker). Sending them again is safe: a worker
+    takes an upload only while it is queued or stale."""
+    before = (now or utcnow()) - STALE_UPLOAD
+    return list(
+        session.exec(
+            select(YouTubeUpload.id)
+            .where(
+                col(YouTubeUpload.status).in_([UploadStatus.QUEUED, UploadStatus.UPLOADING]),
+                col(YouTubeUpload.updated_at) < before,
+            )
+            .order_by(col(YouTubeUpload.id))
+            .limit(100)
+        ).all()
+    )
+
+
 def run_youtube_upload(upload_id: int, *, service_factory=None, sleep=None) -> YouTubeUpload:
     """The worker's side: upload the file with a resumable `videos.insert`, keeping the
     progress on the row, and record the post. Its own units of work (the upload may take
@@ -431,16 +450,19 @@ def run_youtube_upload(upload_id: int, *, service_factory=None, sleep=None) -> Y
         return _finish(upload_id, error="Connect your YouTube channel again, then retry.")
     if not key:
         return _finish(upload_id, error="The clip's file is gone; it cannot be uploaded.")
-    last = {"percent": -1}
+    last = {"percent": -1, "at": utcnow()}
 
     def progress(percent: int) -> None:
-        if percent >= last["percent"] + 5 or percent == 100:
-            last["percent"] = percent
+        """Keep the row's progress (every 5 %) and its sign of life (at least every
+        minute, so a slow upload is never taken for a lost one)."""
+        now = utcnow()
+        if percent >= last["percent"] + 5 or percent == 100 or now - last["at"] > HEARTBEAT:
+            last["percent"], last["at"] = percent, now
             with session_scope() as session:
                 session.exec(
                     update(YouTubeUpload)
                     .where(col(YouTubeUpload.id) == upload_id)
-                    .values(progress_percent=percent, updated_at=utcnow())
+                    .values(progress_percent=percent, updated_at=now)
                 )
 
     with tempfile.TemporaryDirectory(prefix="clipgen-upload-") as work:
