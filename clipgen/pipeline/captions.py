@@ -77,14 +77,15 @@ def caption_lines(
     return lines
 
 
-def write_srt(words: list[Word], path: str | Path) -> None:
-    """Write the words as SubRip captions, one caption line per cue."""
-    _plain_file(words).save(str(path), format_="srt")
+def write_srt(words: list[Word], path: str | Path, *, until: float | None = None) -> None:
+    """Write the words as SubRip captions, one caption line per cue (none past `until`,
+    the clip's length)."""
+    _plain_file(words, until).save(str(path), format_="srt")
 
 
-def write_vtt(words: list[Word], path: str | Path) -> None:
-    """Write the words as WebVTT captions, one caption line per cue."""
-    _plain_file(words).save(str(path), format_="vtt")
+def write_vtt(words: list[Word], path: str | Path, *, until: float | None = None) -> None:
+    """Write the words as WebVTT captions, one caption line per cue (none past `until`)."""
+    _plain_file(words, until).save(str(path), format_="vtt")
 
 
 def write_ass(
@@ -94,8 +95,10 @@ def write_ass(
     style: Literal["plain", "animated"],
     width: int,
     height: int,
+    until: float | None = None,
 ) -> None:
-    """Write an ASS script that burns the words into a `width` x `height` frame."""
+    """Write an ASS script that burns the words into a `width` x `height` frame (no line
+    lingers past `until`, the clip's length)."""
     layout = _layout(width, height, style)
     subs = pysubs2.SSAFile()
     subs.info.update(
@@ -126,7 +129,7 @@ def write_ass(
     }
     lines = caption_lines(words, max_chars=layout.max_chars, max_words=layout.max_words)
     for index, line in enumerate(lines):
-        following = lines[index + 1][0].start if index + 1 < len(lines) else None
+        following = lines[index + 1][0].start if index + 1 < len(lines) else until
         line_start, line_end = _line_span(line, following)
         texts = [_escape(w.text) for w in line]
         if style == "animated":
@@ -185,7 +188,8 @@ def _placement(texts: list[str], layout: _Layout, width: int, height: int, upper
 
 
 def _line_span(line: list[Word], following: float | None) -> tuple[float, float]:
-    """When a line appears and goes: it lingers briefly, never into the next line."""
+    """When a line appears and goes: it lingers briefly, never into the next line (or,
+    for the last, past the clip's end)."""
     start, end = line[0].start, max(w.end for w in line)
     end += LINGER
     if following is not None:
@@ -193,12 +197,12 @@ def _line_span(line: list[Word], following: float | None) -> tuple[float, float]
     return start, max(end, line[-1].start)
 
 
-def _plain_file(words: list[Word]) -> pysubs2.SSAFile:
+def _plain_file(words: list[Word], until: float | None = None) -> pysubs2.SSAFile:
     """The caption lines as plain events, for the text formats."""
     subs = pysubs2.SSAFile()
     lines = caption_lines(words)
     for index, line in enumerate(lines):
-        following = lines[index + 1][0].start if index + 1 < len(lines) else None
+        following = lines[index + 1][0].start if index + 1 < len(lines) else until
         start, end = _line_span(line, following)
         subs.append(_event(start, end, " ".join(_escape(w.text) for w in line)))
     return subs

@@ -65,13 +65,20 @@ def render_clip(
         out_dir.mkdir(parents=True, exist_ok=True)
         plan = plan_crop(source, info, start, end, options.aspect, list(scene_cuts))
         spoken = clip_words(words, start, end)
-        write_srt(spoken, srt)
-        write_vtt(spoken, vtt)
+        write_srt(spoken, srt, until=end - start)
+        write_vtt(spoken, vtt, until=end - start)
         with tempfile.TemporaryDirectory(prefix="clipgen-render-") as scratch:
             captions = None
             if options.captions != "off" and spoken:
                 captions = Path(scratch) / "captions.ass"
-                write_ass(spoken, captions, style=options.captions, width=width, height=height)
+                write_ass(
+                    spoken,
+                    captions,
+                    style=options.captions,
+                    width=width,
+                    height=height,
+                    until=end - start,
+                )
             graph = _filter_graph(
                 crop_filter(plan),
                 _frame_rate(info.fps),
