@@ -16,6 +16,7 @@ it and publishes it for the others).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,7 +37,7 @@ from clipgen.config import get_settings
 from clipgen.db import session_scope
 from clipgen.models import JobStatus
 from clipgen.pipeline.errors import Cancelled, InvalidVideo, PipelineError
-from clipgen.pipeline.run import SHARED_STAGES, generate_clips, overall_percent
+from clipgen.pipeline.run import ENVELOPE_FILE, SHARED_STAGES, generate_clips, overall_percent
 from clipgen.pipeline.run import analyse_source as run_analysis
 from clipgen.pipeline.types import GenerateOptions, Progress, no_progress
 from clipgen.services.media import analysis, jobs
@@ -397,6 +398,11 @@ def publish_analysis(video_id: int, stages: Path, model: str, language: str) -> 
             stages / f"{stage}.json",
             content_type="application/json",
         )
+    storage.put_file(
+        analysis.analysis_key(video_id, model, language, "envelope"),
+        stages / ENVELOPE_FILE,
+        content_type="application/octet-stream",
+    )
 
 
 def fetch_analysis(video_id: int, stages: Path, source: Path, model: str, language: str) -> bool:
@@ -425,6 +431,12 @@ def fetch_analysis(video_id: int, stages: Path, source: Path, model: str, langua
     data["probe"]["path"] = str(source)
     data["audio"] = {"wav": str(stages / "audio.wav"), "shared": True}
     stages.mkdir(parents=True, exist_ok=True)
+    # (an analysis stored before envelopes were shared has none: the job makes its own)
+    with contextlib.suppress(ObjectNotFound):
+        storage.get_to_path(
+            analysis.analysis_key(video_id, model, language, "envelope"),
+            stages / ENVELOPE_FILE,
+        )
     for stage in ("signals", "transcribe", "probe", "audio"):
         partial = stages / f"{stage}.tmp"
         partial.write_text(json.dumps(data[stage]))

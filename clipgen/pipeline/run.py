@@ -296,7 +296,7 @@ class _SourceStages:
     def envelope(self, info: MediaInfo) -> Envelope:
         """The soundtrack's RMS envelope, kept in the work folder; the WAV is extracted
         again when a reused analysis left none."""
-        saved = self.stages.work_dir / "envelope.npy"
+        saved = self.stages.work_dir / ENVELOPE_FILE
         if saved.exists():
             rms = np.load(saved)
             return Envelope(rms=rms, duration=rms.size * HOP_S)
@@ -325,9 +325,11 @@ class SourceAnalysis:
 
 
 # The stages `analyse_source` runs, and of those the files another work folder can reuse
-# (audio.json only names the WAV, which the later stages no longer need).
+# (audio.json only names the WAV, which the later stages no longer need; the soundtrack's
+# envelope, ENVELOPE_FILE, is shared beside them).
 ANALYSIS_STAGES = ("probe", "audio", "transcribe", "signals")
 SHARED_STAGES = ("probe", "transcribe", "signals")
+ENVELOPE_FILE = "envelope.npy"
 
 
 def analyse_source(
@@ -360,6 +362,7 @@ def analyse_source(
     source.audio(info)
     transcript = source.transcribe()
     signals = source.signals()
+    source.envelope(info)  # kept as envelope.npy, shared with the source's other jobs
     source.drop_audio()
     return SourceAnalysis(info, transcript, signals, dict(stages.timings))
 

@@ -142,7 +142,7 @@ def _state(video_id: int) -> str:
 
 def _stored_analyses(video_id: int, data_dir: Path) -> list[str]:
     folder = data_dir / "files" / analysis.video_analyses_prefix(video_id)
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.json"))
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
 def _assert_made_clips(job_id: int, owner: UserView) -> jobs.JobView:
@@ -267,9 +267,9 @@ def test_the_campaign_source_is_analysed_once_for_every_clipper(
     analyse_source(market.video_id)
     assert len(transcriptions) == 1 and 10 < transcriptions[0] < 20  # the whole talk
     assert _state(market.video_id) == "ready"
-    assert _stored_analyses(market.video_id, isolated_settings) == [
-        f"bundled-auto/{name}.json" for name in sorted(SHARED_KEYS)
-    ]
+    assert _stored_analyses(market.video_id, isolated_settings) == sorted(
+        [f"bundled-auto/{name}.json" for name in SHARED_KEYS] + ["bundled-auto/envelope.npy"]
+    )
     assert not list((isolated_settings / "work").glob("analysis-*"))  # its folder is gone
 
     # Two clippers make clips of it: both reuse the analysis, neither transcribes.
@@ -283,6 +283,8 @@ def test_the_campaign_source_is_analysed_once_for_every_clipper(
     for job in (ada_job, bob_job):
         assert "transcribe" not in job.timings and "signals" not in job.timings
         assert "probe" not in job.timings and "audio" not in job.timings
+        # the soundtrack's envelope (where cuts fall silent) is shared too: no audio again
+        assert "envelope" not in job.timings
         assert "analysis_fetch" in job.timings
     # Each job cut its clip from its own copy of the source, and kept the whole transcript.
     for job_id in job_ids:
@@ -308,7 +310,9 @@ def test_the_first_job_publishes_its_analysis_and_private_uploads_stay_private(
     ada_job = _assert_made_clips(ada_job_id, market.ada)
     assert "transcribe" in ada_job.timings and len(transcriptions) == 1
     assert _state(market.video_id) == "ready"
-    assert len(_stored_analyses(market.video_id, isolated_settings)) == 3
+    assert (
+        len(_stored_analyses(market.video_id, isolated_settings)) == 4
+    )  # probe, transcribe, signals and the envelope
 
     bob_job_id = market.generate(market.bob)
     process_job(bob_job_id)

@@ -35,8 +35,10 @@ RUNNING = "running"
 READY = "ready"
 # A "running" analysis whose maker has not renewed it for this long is abandoned.
 DEFAULT_STALE_AFTER_S = STALE_AFTER_S
-# The stage files another work folder can reuse (see `clipgen.pipeline.run.SHARED_STAGES`).
-SHARED_FILES = ("probe", "transcribe", "signals")
+# The stage files another work folder can reuse (see `clipgen.pipeline.run.SHARED_STAGES`),
+# and the soundtrack's RMS envelope that places cuts in silence (a NumPy array).
+SHARED_FILES = ("probe", "transcribe", "signals", "envelope")
+_FILE_NAMES = {"envelope": "envelope.npy"}
 BUNDLED_MODEL = "bundled"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_SLUG = 60
@@ -72,10 +74,11 @@ def analysis_prefix(video_id: int, model: str, language: str) -> str:
 
 
 def analysis_key(video_id: int, model: str, language: str, stage: str) -> str:
-    """The stored stage file (`probe`, `transcribe` or `signals`) of an analysis."""
+    """The stored stage file (`probe`, `transcribe`, `signals` or `envelope`) of an analysis."""
     if stage not in SHARED_FILES:
         raise ValueError(f"{stage!r} is not a shared analysis stage.")
-    return f"{analysis_prefix(video_id, model, language)}/{stage}.json"
+    name = _FILE_NAMES.get(stage, f"{stage}.json")
+    return f"{analysis_prefix(video_id, model, language)}/{name}"
 
 
 def video_analyses_prefix(video_id: int) -> str:
