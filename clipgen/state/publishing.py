@@ -93,9 +93,7 @@ def post_row(post: PostView, label: str, min_views: int) -> dict[str, str]:
         "read_how": (
             "Read from YouTube daily" if post.read_automatically else "Counts entered by hand"
         ),
-        "can_enter": (
-            "yes" if not post.read_automatically and post.status != "disqualified" else ""
-        ),
+        "can_enter": "yes" if post.accepts_counts else "",
     }
 
 
@@ -125,13 +123,14 @@ def reading_row(reading, labels: dict[int, str]) -> dict[str, str]:
     }
 
 
-def earning_row(line, show_share: bool) -> dict[str, str]:
-    """One earning of the clip; the clipper's share only for the clipper and admins."""
+def earning_row(line) -> dict[str, str]:
+    """One earning of the clip; the clipper's share when the service gives it (not to the
+    client)."""
     return {
         "at": when(line.at),
         "label": line.label,
         "gross": format_cents(line.gross_cents),
-        "share": format_cents(line.clipper_cents) if show_share else "",
+        "share": "" if line.clipper_cents is None else format_cents(line.clipper_cents),
         "state": line.state,
     }
 
@@ -233,11 +232,11 @@ class PerformanceState(SessionState):
         self.posts = [post_row(p, labels[p.id], minimum) for p in performance.posts]
         self.readings = [reading_row(r, labels) for r in reversed(performance.readings)]
         self.chart_data, self.chart_lines = chart_of(performance, labels)
-        self.earnings = [earning_row(line, role != "client") for line in performance.earnings]
+        self.earnings = [earning_row(line) for line in performance.earnings]
         self.uploads = [upload_row(u) for u in performance.uploads]
         self.youtube_configured = performance.youtube_configured
         self.youtube_connected = performance.youtube_connected
-        self.youtube_paid = not performance.platforms or "youtube" in performance.platforms
+        self.youtube_paid = performance.pays_for_youtube
         defaults = performance.upload_defaults
         self.upload_title = defaults.title if defaults else ""
         self.upload_description = defaults.description if defaults else ""

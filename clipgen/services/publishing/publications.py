@@ -183,8 +183,13 @@ def _own_approved_clip(session: Session, actor: UserView, submission_id: object)
     return found
 
 
+def _pays_for(campaign: Campaign, platform: str) -> bool:
+    """Whether the campaign pays for posts on `platform` (no list: every platform)."""
+    return not campaign.platforms or platform in campaign.platforms
+
+
 def _check_platform(campaign: Campaign, platform: str) -> None:
-    if campaign.platforms and platform not in campaign.platforms:
+    if not _pays_for(campaign, platform):
         labels = [PLATFORM_LABELS.get(p, p) for p in campaign.platforms]
         wanted = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
         raise InvalidInput(
@@ -245,6 +250,11 @@ def reads_automatically(session: Session, post: Publication) -> bool:
     return connections.is_connected(session, post.clipper_id)
 
 
+def _accepts_counts(post: Publication, read_automatically: bool) -> bool:
+    """Whether counts may be entered by hand for this post (what `enter_counts` checks)."""
+    return post.status != PublicationStatus.DISQUALIFIED and not read_automatically
+
+
 def enter_counts(
     *,
     session: Session,
@@ -261,10 +271,14 @@ def enter_counts(
     if post is None or post.submission_id is None:
         raise NotFound("That post was not found.")
     found = _approved_clip(session, actor, post.submission_id)
-    if post.status == PublicationStatus.DISQUALIFIED:
-        raise InvalidInput("That post's views were found not genuine; it no longer earns.")
-    if reads_automatically(session, post):
-        raise InvalidInput("This post's views are read from YouTube by the daily sync.")
+    automatic = reads_automatically(session, post)
+    if not _accepts_counts(post, automatic):
+        raise InvalidInput(
+            "That post's views were found not genuine; it no longer earns."
+            if post.status == PublicationStatus.DISQUALIFIED
+            else "This post's views are read from YouTube by the daily sync."
+        )
+
     if not isinstance(views, int) and not str(views or "").strip():
         raise InvalidInput("Enter the views the post shows.")
     counted = parse_count(views, "Views")
@@ -548,6 +562,7 @@ class PostView:
     earnings_held: bool
     last_read_at: datetime | None
     read_automatically: bool
+    accepts_counts: bool  # counts may be entered by hand
     counts_below_minimum: bool
 
 
@@ -568,7 +583,7 @@ class EarningLine:
     kind: str
     label: str
     gross_cents: int
-    clipper_cents: int
+    clipper_cents: int | None  # None for the client: what the clipper keeps is private
     state: str  # pending / available / held for review / reversed / -
 
 
@@ -591,7 +606,7 @@ class Performance:
     campaign_title: str
     clip_title: str
     viewer_role: str  # clipper / client / admin
-    platforms: list[str]
+    pays_for_youtube: bool
     min_views_per_post: int
     counted_views: int
     posts: list[PostView]
@@ -628,43 +643,46 @@ def clip_performance(*, session: Session, actor: UserView, submission_id: int) -
         .where(Publication.submission_id == submission.id)
         .order_by(col(Publication.id))
     ).all()
-    post_views = [
-        PostView(
-            id=p.id,
-            platform=p.platform,
-            platform_label=PLATFORM_LABELS.get(p.platform, p.platform),
-            url=p.url,
-            views=p.views,
-            likes=p.likes,
-            comments=p.comments,
-            status=p.status,
-            status_note=p.status_note,
-            earnings_held=p.earnings_held,
-            last_read_at=p.last_synced_at,
-            read_automatically=reads_automatically(session, p),
-            counts_below_minimum=p.views < campaign.min_views_per_post,
+    post_views = []
+    for p in posts:
+        automatic = reads_automatically(session, p)
+        post_views.append(
+            PostView(
+                id=p.id,
+                platform=p.platform,
+                platform_label=PLATFORM_LABELS.get(p.platform, p.platform),
+                url=p.url,
+                views=p.views,
+                likes=p.likes,
+                comments=p.comments,
+                status=p.status,
+                status_note=p.status_note,
+                earnings_held=p.earnings_held,
+                last_read_at=p.last_synced_at,
+                read_automatically=automatic,
+                accepts_counts=_accepts_counts(p, automatic),
+                counts_below_minimum=p.views < campaign.min_views_per_post,
+            )
         )
-        for p in posts
-    ]
     readings = _readings(session, [p.id for p in posts])
-    clip_title = upload_defaults(found, session).title
+    defaults = upload_defaults(found, session)
     connected = role == "clipper" and connections.is_connected(session, actor.id)
     return Performance(
         submission_id=submission.id,
         campaign_id=campaign.id,
         campaign_title=campaign.title,
-        clip_title=clip_title,
+        clip_title=defaults.title,
         viewer_role=role,
-        platforms=list(campaign.platforms or []),
+        pays_for_youtube=_pays_for(campaign, Platform.YOUTUBE),
         min_views_per_post=campaign.min_views_per_post,
         counted_views=sync.counted_views(session, submission, campaign),
         posts=post_views,
         readings=readings,
-        earnings=_earning_lines(session, submission.id),
+        earnings=_earning_lines(session, submission.id, with_share=role != "client"),
         uploads=_uploads(session, submission.id) if role == "clipper" else [],
         youtube_configured=get_settings().youtube_configured,
         youtube_connected=connected,
-        upload_defaults=upload_defaults(found, session) if role == "clipper" else None,
+        upload_defaults=defaults if role == "clipper" else None,
     )
 
 
@@ -692,7 +710,7 @@ def _readings(session: Session, post_ids: list[int]) -> list[ReadingView]:
     ]
 
 
-def _earning_lines(session: Session, submission_id: int) -> list[EarningLine]:
+def _earning_lines(session: Session, submission_id: int, *, with_share: bool) -> list[EarningLine]:
     earnings_rows = session.exec(
         select(LedgerTransaction)
         .where(
@@ -749,7 +767,7 @@ def _earning_lines(session: Session, submission_id: int) -> list[EarningLine]:
                 kind=t.kind,
                 label=label,
                 gross_cents=sign * int(details.get("gross_cents", 0)),
-                clipper_cents=sign * int(details.get("clipper_cents", 0)),
+                clipper_cents=sign * int(details.get("clipper_cents", 0)) if with_share else None,
                 state=state,
             )
         )
