@@ -55,11 +55,16 @@ def _connection(session: Session, user_id: int) -> PlatformConnection | None:
     ).first()
 
 
+def _live(row: PlatformConnection | None) -> bool:
+    """A connection ClipGen can use: not broken, with a refresh token."""
+    return row is not None and row.revoked_at is None and bool(row.refresh_token_encrypted)
+
+
 def youtube_connection(*, session: Session, actor: UserView) -> ConnectionView:
     """Whether the clipper's channel is connected, and whether the server can connect it."""
     require_role(actor, Role.CLIPPER)
     row = _connection(session, actor.id)
-    live = row is not None and row.revoked_at is None and bool(row.refresh_token_encrypted)
+    live = _live(row)
     return ConnectionView(
         configured=get_settings().youtube_configured,
         missing_settings=youtube.missing_settings(),
@@ -71,8 +76,8 @@ def youtube_connection(*, session: Session, actor: UserView) -> ConnectionView:
 
 
 def is_connected(session: Session, user_id: int) -> bool:
-    row = _connection(session, user_id)
-    return row is not None and row.revoked_at is None and bool(row.refresh_token_encrypted)
+    """Whether the clipper's YouTube channel is connected and usable."""
+    return _live(_connection(session, user_id))
 
 
 def start_youtube_connection(*, session: Session, actor: UserView) -> str:
@@ -195,7 +200,7 @@ def usable_credentials(user_id: int):
     Google) marks the connection broken and tells the clipper. Its own units of work."""
     with session_scope() as session:
         row = _connection(session, user_id)
-        if row is None or row.revoked_at is not None or not row.refresh_token_encrypted:
+        if not _live(row):
             return None
         creds = youtube.credentials(
             access_token=tokens.decrypt(row.access_token_encrypted),
