@@ -1,9 +1,16 @@
-"""Clip generation: the actor that runs the pipeline for one processing job.
+"""Clip generation: the actors that run the pipeline for one processing job.
+
+`process_job` runs every stage before rendering and plans the clips, one row
+each (`jobs.plan_renders`); it sends one `render_job_clip` message per clip and
+renders the best clips itself, so with one worker nothing changes, and every
+other worker free meanwhile takes a clip of its own. Each clip is claimed by
+one worker (`jobs.claim_render`) and shown to its user as soon as it is stored;
+the job succeeds when its last clip is stored.
 
 The job's work folder (`<data_dir>/work/job-<id>/`) outlives a killed worker,
-so the next attempt resumes from the last finished stage; it is removed once
-the job succeeds, fails or is cancelled. Outputs are stored under keys fixed
-by job and rank, so storing them again replaces rather than duplicates.
+so the next attempt resumes from the last finished stage; it is removed by
+the worker that ends the job. Outputs are stored under keys fixed by job and
+rank, so storing them again replaces rather than duplicates.
 The whole transcript's word timings are stored too (`job_words_key`), so a
 clip can later be trimmed to whole words and re-rendered (see `workers.clips`).
 
@@ -25,9 +32,10 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
@@ -37,9 +45,16 @@ from clipgen.config import get_settings
 from clipgen.db import session_scope
 from clipgen.models import JobStatus
 from clipgen.pipeline.errors import Cancelled, InvalidVideo, PipelineError
-from clipgen.pipeline.run import ENVELOPE_FILE, SHARED_STAGES, generate_clips, overall_percent
+from clipgen.pipeline.run import (
+    ENVELOPE_FILE,
+    SHARED_STAGES,
+    PlannedClip,
+    overall_percent,
+    plan_clips,
+    render_planned,
+)
 from clipgen.pipeline.run import analyse_source as run_analysis
-from clipgen.pipeline.types import GenerateOptions, Progress, no_progress
+from clipgen.pipeline.types import GenerateOptions, MediaInfo, Progress, RenderedClip, no_progress
 from clipgen.services.media import analysis, jobs
 from clipgen.services.media.clips import (
     clip_file_key,
@@ -48,7 +63,7 @@ from clipgen.services.media.clips import (
     words_from_data,
     words_to_json,
 )
-from clipgen.services.media.jobs import ClipRecord, JobView
+from clipgen.services.media.jobs import ClipRecord, JobView, RenderTask
 from clipgen.storage import ObjectNotFound, get_storage
 
 log = logging.getLogger(__name__)
@@ -58,6 +73,7 @@ STALE_AFTER_S = jobs.DEFAULT_STALE_AFTER_S
 PROGRESS_EVERY_S = 1.0
 HEARTBEAT_EVERY_S = 20.0
 TIME_LIMIT_MS = 6 * 3600 * 1000
+CLIP_TIME_LIMIT_MS = 3600 * 1000  # one clip of at most 3 minutes
 GENERIC_FAILURE = "Something went wrong while making clips; try again."
 TOO_LONG = f"Making clips took longer than {TIME_LIMIT_MS // 3_600_000} hours. Try a shorter video."
 STORE_PERCENT = 99
@@ -89,8 +105,10 @@ class _ProgressReporter:
     silent steps, and remembers whether the worker was asked to stop.
     """
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, rank: int | None = None) -> None:
         self.job_id = job_id
+        # The clip this worker is rendering, kept alive by the same beat.
+        self.rank = rank
         self.stop_requested = False
         self._stage = ""
         self._percent = 0
@@ -123,6 +141,7 @@ class _ProgressReporter:
                         job_id=self.job_id,
                         stage=self._stage,
                         percent=self._percent,
+                        rank=self.rank,
                     )
             except SQLAlchemyError:
                 # A database hiccup must not end an hour-long run; the next report retries.
@@ -156,45 +175,51 @@ def _download_source(storage_key: str, original_filename: str, work: Path) -> Pa
     source = work / f"source{suffix if _SAFE_SUFFIX.fullmatch(suffix) else ''}"
     if source.exists():
         return source
-    partial = work / "source.download"
+    # Several workers of one machine may fetch it at once: each into its own file.
+    partial = work / f"source.{uuid.uuid4().hex[:8]}.download"
     try:
         get_storage().get_to_path(storage_key, partial)
     except ObjectNotFound:
         raise InvalidVideo("The uploaded video file is missing. Upload it again.") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, source)
     return source
 
 
-def _store_clips(job: JobView, manifest: dict[str, Any]) -> list[ClipRecord]:
-    """Upload every rendered file and describe the clips for the database."""
+def _store_rendered(job: JobView, rendered: RenderedClip) -> ClipRecord:
+    """Upload one rendered clip's files and describe the clip for the database."""
     storage = get_storage()
     options = GenerateOptions(**job.options)
-    records = []
-    for clip in manifest["clips"]:
-        keys = {}
-        for field, (extension, content_type) in _OUTPUTS.items():
-            key = clip_file_key(job.user_id, job.id, clip["rank"], extension)
-            storage.put_file(key, clip[field], content_type=content_type)
-            keys[field] = key
-        records.append(
-            ClipRecord(
-                rank=clip["rank"],
-                start_s=clip["start"],
-                end_s=clip["end"],
-                title=clip["title"],
-                hook=clip["hook"],
-                reason=clip["reason"],
-                score=clip["score"],
-                transcript=clip["transcript"],
-                video_key=keys["video"],
-                srt_key=keys["srt"],
-                vtt_key=keys["vtt"],
-                thumbnail_key=keys["thumbnail"],
-                aspect=options.aspect,
-                captions=options.captions,
-            )
-        )
-    return records
+    keys = {}
+    for field, (extension, content_type) in _OUTPUTS.items():
+        key = clip_file_key(job.user_id, job.id, rendered.rank, extension)
+        storage.put_file(key, getattr(rendered, field), content_type=content_type)
+        keys[field] = key
+    clip = rendered.clip
+    return ClipRecord(
+        rank=rendered.rank,
+        start_s=clip.start,
+        end_s=clip.end,
+        title=clip.title,
+        hook=clip.hook,
+        reason=clip.reason,
+        score=clip.score,
+        transcript=clip.transcript,
+        video_key=keys["video"],
+        srt_key=keys["srt"],
+        vtt_key=keys["vtt"],
+        thumbnail_key=keys["thumbnail"],
+        aspect=options.aspect,
+        captions=options.captions,
+    )
+
+
+def _discard_rank(job: JobView, rank: int) -> None:
+    storage = get_storage()
+    for extension, _type in _OUTPUTS.values():
+        storage.delete(clip_file_key(job.user_id, job.id, rank, extension))
 
 
 def _store_words(job: JobView, work: Path) -> None:
@@ -216,37 +241,98 @@ def _discard_files(job: JobView) -> None:
     storage.delete(job_words_key(job.user_id, job.id))
 
 
-def _make_clips(job: JobView, work: Path, reporter: _ProgressReporter) -> JobView:
-    """Run the pipeline, store its outputs and save the clips; the finished job."""
+def _discard_unsaved(job: JobView) -> None:
+    """Delete the stored files of the clips a cancelled or failed job never saved; the
+    clips it did save (its user may have watched, downloaded or submitted them) stay."""
+    with session_scope() as session:
+        planned, saved = jobs.render_ranks(session=session, job_id=job.id)
+    if not saved:
+        _discard_files(job)
+        return
+    for rank in planned:
+        if rank not in saved:
+            _discard_rank(job, rank)
+
+
+def _plan(job: JobView, work: Path, reporter: _ProgressReporter) -> None:
+    """Run every stage before rendering, save the plan (one row per clip) and send one
+    render message per clip, so that every free worker can take one."""
     work.mkdir(parents=True, exist_ok=True)
     source = _fetch_source(job.id, work)
     options = GenerateOptions(**job.options)
     max_duration_s = get_settings().max_video_minutes * 60
-    shared_timings = _use_shared_analysis(
-        job, source, work / "stages", options, reporter, max_duration_s
-    )
-    manifest = generate_clips(
+    timings = _use_shared_analysis(job, source, work / "stages", options, reporter, max_duration_s)
+    plan = plan_clips(
         source,
-        work / "out",
+        work / "stages",
         options,
-        work_dir=work / "stages",
         progress=reporter,
         should_cancel=reporter.should_cancel,
         max_duration_s=max_duration_s,
+        timings=timings,
     )
-    reporter.report("store", STORE_PERCENT)
+    _store_words(job, work)
+    info = asdict(plan.info)
+    with session_scope() as session:
+        ranks = jobs.plan_renders(
+            session=session,
+            job_id=job.id,
+            plans=[{**asdict(item), "info": info} for item in plan.clips],
+            timings=timings,
+        )
+    for rank in ranks:
+        render_job_clip.send(job_id=job.id, rank=rank)
+
+
+def _render(task: RenderTask, work: Path, reporter: _ProgressReporter) -> JobView:
+    """Render one claimed clip, store its files and save it; the job afterwards."""
+    job = task.job
+    reporter.rank = task.rank
+    reporter.report("render", overall_percent("render", 0))
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        source = _fetch_source(job.id, work)
+        info = replace(MediaInfo(**task.plan["info"]), path=str(source))
+        staging = work / f"render-{task.rank:02d}-{uuid.uuid4().hex[:8]}"
+        try:
+            began = time.perf_counter()
+            rendered = render_planned(
+                PlannedClip.of(task.plan), info, GenerateOptions(**job.options), staging
+            )
+            if reporter.should_cancel():
+                raise Cancelled()
+            stored_at = time.perf_counter()
+            record = _store_rendered(job, rendered)
+            spent = {
+                "render": stored_at - began,
+                "store": time.perf_counter() - stored_at,
+            }
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        with session_scope() as session:
+            stored = jobs.store_clip(session=session, job_id=job.id, record=record, spent=spent)
+        if not stored.saved:  # the job ended meanwhile: nobody wants these files
+            _discard_rank(job, task.rank)
+        else:
+            log.info("Stored clip %s of job %s (pid %s).", task.rank, job.id, os.getpid())
+        return stored.job
+    finally:
+        reporter.rank = None
+
+
+def _render_what_is_left(job_id: int, work: Path, reporter: _ProgressReporter) -> JobView | None:
+    """Render the job's best clips no worker is on, one after another, until none is
+    left; the job after the last one (None when there was none to take)."""
+    ended = None
+    while not reporter.should_cancel():
+        with session_scope() as session:
+            task = jobs.claim_render(session=session, job_id=job_id, stale_after_s=STALE_AFTER_S)
+        if task is None:
+            break
+        ended = _render(task, work, reporter)
     if reporter.should_cancel():
         raise Cancelled()
-    began = time.perf_counter()
-    records = _store_clips(job, manifest)
-    _store_words(job, work)
-    timings = {
-        **shared_timings,
-        **manifest.get("timings", {}),
-        "store": round(time.perf_counter() - began, 3),
-    }
-    with session_scope() as session:
-        return jobs.finish_job(session=session, job_id=job.id, clips=records, timings=timings)
+    return ended
 
 
 # --- the shared analysis of a campaign's source -------------------------------------------
@@ -502,33 +588,18 @@ def analyse_video(video_id: int, language: str = "auto") -> bool:
 
 
 def _discard_outputs(job: JobView | None, ended_as: JobStatus) -> None:
-    """Delete a job's stored clip files, but only if this worker just ended it that way."""
+    """Delete the files of a job's unsaved clips, but only if this worker just ended it."""
     if job is not None and job.status == ended_as:
-        _discard_files(job)
+        _discard_unsaved(job)
 
 
-@dramatiq.actor(queue_name="generation", max_retries=0, time_limit=TIME_LIMIT_MS)
-def process_job(job_id: int, orphaned_before: float | None = None) -> None:
-    """Make the clips of one processing job; a duplicate or late message does nothing.
-
-    `orphaned_before` (a UNIX time) lets a restarted embedded app take over runs whose
-    last heartbeat came before it started: their process is gone, however fresh the beat.
-    """
-    since = None if orphaned_before is None else datetime.fromtimestamp(orphaned_before, UTC)
-    with session_scope() as session:
-        job = jobs.begin_run(
-            session=session, job_id=job_id, stale_after_s=STALE_AFTER_S, orphaned_before=since
-        )
-    if job is None:
-        log.info("Skipping job %s: it is finished, gone, or running elsewhere.", job_id)
-        return
-    work = job_work_dir(job_id)
+@contextlib.contextmanager
+def _ending_job_on_error(job_id: int) -> Iterator[None]:
+    """Turn what stopped a run into the job's end: cancelled at its user's request, failed
+    with a message they can read. Anything else (a shutdown, a crash) leaves the job
+    running and its work folder for a resumed run."""
     try:
-        with _ProgressReporter(job_id) as reporter:
-            done = _make_clips(job, work, reporter)
-        if done.status != JobStatus.SUCCEEDED:
-            # Cancelled or failed elsewhere while this run finished: its files are not wanted.
-            _discard_files(job)
+        yield
     except Cancelled:
         with session_scope() as session:
             ended = jobs.mark_cancelled(session=session, job_id=job_id)
@@ -557,8 +628,59 @@ def process_job(job_id: int, orphaned_before: float | None = None) -> None:
                 detail=f"{type(error).__name__}: {error}",
             )
         _discard_outputs(ended, JobStatus.FAILED)
-    # Anything else (a shutdown, a crash) leaves the work folder for a resumed run.
-    shutil.rmtree(work, ignore_errors=True)
+
+
+def _tidy_if_ended(job_id: int) -> None:
+    """Remove the job's work folder on this machine once the job has ended; while other
+    workers still render its clips, the folder (and the source in it) stays."""
+    with session_scope() as session:
+        job = jobs.find_job(session=session, job_id=job_id)
+    if job is None or job.is_finished:
+        shutil.rmtree(job_work_dir(job_id), ignore_errors=True)
+
+
+@dramatiq.actor(queue_name="generation", max_retries=0, time_limit=TIME_LIMIT_MS)
+def process_job(job_id: int, orphaned_before: float | None = None) -> None:
+    """Make the clips of one processing job; a duplicate or late message does nothing.
+
+    Plans the clips unless an earlier run did, then renders the best ones no other
+    worker has taken. `orphaned_before` (a UNIX time) lets a restarted embedded app
+    take over runs whose last heartbeat came before it started: their process is gone,
+    however fresh the beat.
+    """
+    since = None if orphaned_before is None else datetime.fromtimestamp(orphaned_before, UTC)
+    with session_scope() as session:
+        job = jobs.begin_run(
+            session=session, job_id=job_id, stale_after_s=STALE_AFTER_S, orphaned_before=since
+        )
+        planned = job is not None and bool(jobs.render_ranks(session=session, job_id=job_id)[0])
+    if job is None:
+        log.info("Skipping job %s: it is finished, gone, or running elsewhere.", job_id)
+        return
+    work = job_work_dir(job_id)
+    with _ending_job_on_error(job_id), _ProgressReporter(job_id) as reporter:
+        if not planned:
+            _plan(job, work, reporter)
+        _render_what_is_left(job_id, work, reporter)
+    _tidy_if_ended(job_id)
+
+
+@dramatiq.actor(queue_name="generation", max_retries=0, time_limit=CLIP_TIME_LIMIT_MS)
+def render_job_clip(job_id: int, rank: int) -> None:
+    """Render one planned clip of a job, unless another worker has it, it is done, or the
+    job ended; so a duplicate or late message renders nothing. (A clip whose worker died
+    is taken again by the job's next run, which recovery starts once no worker beats.)"""
+    with session_scope() as session:
+        task = jobs.claim_render(
+            session=session, job_id=job_id, rank=rank, stale_after_s=STALE_AFTER_S
+        )
+    if task is None:
+        log.info("Skipping clip %s of job %s: done, taken, or the job ended.", rank, job_id)
+        return
+    work = job_work_dir(job_id)
+    with _ending_job_on_error(job_id), _ProgressReporter(job_id, rank=rank) as reporter:
+        _render(task, work, reporter)
+    _tidy_if_ended(job_id)
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)

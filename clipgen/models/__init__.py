@@ -20,7 +20,16 @@ from clipgen.models.marketplace import (
     Submission,
     SubmissionStatus,
 )
-from clipgen.models.media import Clip, ClipStatus, JobStatus, ProcessingJob, Video, VideoStatus
+from clipgen.models.media import (
+    Clip,
+    ClipRender,
+    ClipStatus,
+    JobStatus,
+    ProcessingJob,
+    RenderState,
+    Video,
+    VideoStatus,
+)
 from clipgen.models.publishing import (
     FlagStatus,
     FraudFlag,
@@ -50,6 +59,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "Clip",
+    "ClipRender",
     "ClipStatus",
     "FlagStatus",
     "FraudFlag",
@@ -66,6 +76,7 @@ __all__ = [
     "Platform",
     "PlatformConnection",
     "ProcessingJob",
+    "RenderState",
     "Publication",
     "Rating",
     "Role",

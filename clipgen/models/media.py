@@ -27,6 +27,12 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class RenderState(StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    DONE = "done"
+
+
 class ClipStatus(StrEnum):
     READY = "ready"
     RENDERING = "rendering"
@@ -81,6 +87,25 @@ class ProcessingJob(SQLModel, table=True):
     cancel_requested: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ClipRender(SQLModel, table=True):
+    """One planned clip of a job: queued, being rendered by the worker that claimed it, or
+    done (its `Clip` row saved). A job's clips are rendered by whichever workers claim
+    them, each exactly once; the job succeeds when its last one is done."""
+
+    __tablename__ = "clip_renders"
+    __table_args__ = (Index("ix_clip_renders_job_rank", "job_id", "rank", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="processing_jobs.id")
+    rank: int = Field(ge=1)
+    state: str = Field(default=RenderState.QUEUED, max_length=16)
+    # `clipgen.pipeline.run.PlannedClip` and the source's MediaInfo, as JSON.
+    plan: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    attempts: int = 0
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

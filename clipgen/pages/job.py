@@ -56,6 +56,18 @@ def _progress() -> rx.Component:
             ),
             rx.progress(value=JobState.percent, width="100%"),
             rx.cond(
+                JobState.clips_planned > 0,
+                rx.text(
+                    JobState.clips_ready,
+                    " of ",
+                    JobState.clips_planned,
+                    " clips ready. Watch them below while the rest render.",
+                    size="2",
+                    color=rx.color("gray", 11),
+                    custom_attrs={"data-testid": "job-clips-ready"},
+                ),
+            ),
+            rx.cond(
                 JobState.stuck,
                 rx.callout(
                     "No worker has reported on this job for a while: the process running it "
@@ -91,6 +103,16 @@ def _ended(message: str, color: str, testid: str) -> rx.Component:
         rx.vstack(
             rx.text(message, weight="medium"),
             rx.cond(JobState.error != "", rx.text(JobState.error, size="2")),
+            rx.cond(
+                JobState.clips_ready > 0,
+                rx.text(
+                    "The ",
+                    JobState.clips_ready,
+                    " clips made before it stopped are below; trying again makes the rest.",
+                    size="2",
+                    custom_attrs={"data-testid": "job-partial"},
+                ),
+            ),
             _retry_or_delete(),
             spacing="2",
         ),
@@ -305,6 +327,15 @@ def job() -> rx.Component:
                     ("failed", _ended("Making clips failed.", "red", "job-failed")),
                     ("cancelled", _ended("This job was cancelled.", "gray", "job-cancelled")),
                     rx.fragment(),
+                ),
+                rx.cond(
+                    JobState.timing_note != "",
+                    rx.text(
+                        JobState.timing_note,
+                        size="1",
+                        color=rx.color("gray", 10),
+                        custom_attrs={"data-testid": "job-timing"},
+                    ),
                 ),
                 rx.grid(
                     rx.foreach(JobState.clip_cards, _clip_card),

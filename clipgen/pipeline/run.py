@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,7 @@ STAGE_WEIGHTS = {
     "signals": 2,
     "candidates": 2,
     "rank": 2,
+    "plan": 1,
     "render": 50,
 }
 STAGES = tuple(STAGE_WEIGHTS)
@@ -367,6 +368,174 @@ def analyse_source(
     return SourceAnalysis(info, transcript, signals, dict(stages.timings))
 
 
+@dataclass(frozen=True)
+class PlannedClip:
+    """One chosen clip, ready to render anywhere: its final bounds (cut in silence), the
+    picture cuts inside it and the words it speaks. JSON-friendly (`asdict` / `of`)."""
+
+    rank: int
+    clip: RankedClip
+    scene_cuts: tuple[float, ...]
+    words: tuple[Word, ...]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> PlannedClip:
+        return cls(
+            rank=int(data["rank"]),
+            clip=RankedClip(**data["clip"]),
+            scene_cuts=tuple(float(c) for c in data["scene_cuts"]),
+            words=tuple(Word(**w) for w in data["words"]),
+        )
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """What every stage before rendering decided: the source, the clips best first, and
+    how they were ranked. Each clip renders on its own (`render_planned`), so the clips of
+    one video can be rendered one after another or by several workers at once."""
+
+    info: MediaInfo
+    clips: tuple[PlannedClip, ...]
+    ranker: str
+    fallback_reason: str
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    language: str
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> ClipPlan:
+        return cls(
+            **{
+                **data,
+                "info": MediaInfo(**data["info"]),
+                "clips": tuple(PlannedClip.of(c) for c in data["clips"]),
+            }
+        )
+
+
+def plan_clips(
+    video: str | Path,
+    work_dir: str | Path,
+    options: GenerateOptions = GenerateOptions(),
+    *,
+    ranker: Ranker | None = None,
+    progress: Progress = no_progress,
+    should_cancel: Callable[[], bool] = lambda: False,
+    max_duration_s: float | None = None,
+    whisper_model: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> ClipPlan:
+    """Run every stage before rendering in `work_dir` (finished stages are skipped) and
+    decide the clips: ranked moments, snapped to picture cuts, cut in measured silence.
+
+    `timings`, when given, receives the seconds each stage that ran here took.
+    """
+    check_options(options)
+    ranker = ranker or default_ranker()
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    stages = _Stages(work, progress, should_cancel)
+    if timings is not None:
+        stages.timings = timings
+    source = _SourceStages(
+        stages,
+        video,
+        language=options.language,
+        whisper_model=whisper_model,
+        max_duration_s=max_duration_s,
+    )
+    info = source.probe()
+    if info.duration < options.min_seconds:
+        raise InvalidVideo(
+            f"The video is {info.duration:.0f} seconds long, shorter than the shortest "
+            f"clip asked for ({options.min_seconds:.0f} s)."
+        )
+    source.audio(info)
+    transcript = source.transcribe()
+    if not transcript.words:
+        raise InvalidVideo("No speech was found in the video, so there is nothing to clip.")
+    signals = source.signals()
+    envelope = source.envelope(info)
+    source.drop_audio()  # free the samples before rendering
+    candidates: list[Candidate] = stages.run(
+        "candidates",
+        lambda: find_candidates(
+            transcript,
+            signals,
+            min_seconds=options.min_seconds,
+            max_seconds=options.max_seconds,
+        ),
+        lambda data: [Candidate(**c) for c in data],
+    )
+    if not candidates:
+        raise PipelineError(
+            f"Could not find {options.min_seconds:.0f}-{options.max_seconds:.0f} s of "
+            "continuous speech that starts and ends on a sentence. Try a wider length range."
+        )
+    ranking: RankingResult = stages.run(
+        "rank",
+        lambda: ranker.rank(
+            transcript=transcript, signals=signals, candidates=candidates, options=options
+        ),
+        _load_ranking,
+    )
+
+    def decide() -> ClipPlan:
+        words = transcript.words
+        cuts = detect_scene_cuts(
+            info.path,
+            [
+                r
+                for c in ranking.clips
+                for r in ((c.start - 0.2, c.start + 1.2), (c.end - 1.2, c.end + 0.2))
+            ],
+        )
+        clips = [_snap_to_scene_cuts(c, cuts, words) for c in ranking.clips]
+        clips = _cut_in_silence(clips, words, envelope, options, info.duration, cuts)
+        return ClipPlan(
+            info=info,
+            clips=tuple(
+                PlannedClip(
+                    rank=rank,
+                    clip=clip,
+                    scene_cuts=tuple(c for c in cuts if clip.start < c < clip.end),
+                    words=tuple(w for w in words if w.end > clip.start and w.start < clip.end),
+                )
+                for rank, clip in enumerate(clips, start=1)
+            ),
+            ranker=ranking.ranker,
+            fallback_reason=ranking.fallback_reason,
+            tokens_in=ranking.tokens_in,
+            tokens_out=ranking.tokens_out,
+            cost_usd=ranking.cost_usd,
+            language=transcript.language,
+        )
+
+    plan: ClipPlan = stages.run("plan", decide, ClipPlan.of)
+    # probe.json may name another copy of the source (a shared analysis): this run's own.
+    return replace(plan, info=replace(plan.info, path=info.path))
+
+
+def render_planned(
+    item: PlannedClip, info: MediaInfo, options: GenerateOptions, out_dir: str | Path
+):
+    """Render one planned clip of the source `info.path` into `out_dir` (clip_NN.*)."""
+    from clipgen.pipeline.render import render_clip
+
+    return render_clip(
+        source=info.path,
+        info=info,
+        clip=item.clip,
+        words=list(item.words),
+        options=options,
+        out_dir=Path(out_dir),
+        rank=item.rank,
+        scene_cuts=list(item.scene_cuts),
+        fonts_dir=FONTS_DIR,
+    )
+
+
 def generate_clips(
     video: str | Path,
     out_dir: str | Path,
@@ -379,96 +548,43 @@ def generate_clips(
     max_duration_s: float | None = None,
     whisper_model: str | None = None,
 ) -> dict[str, Any]:
-    """Turn a long video into ranked, captioned clips; returns the manifest."""
-    from clipgen.pipeline.render import render_clip
+    """Turn a long video into ranked, captioned clips; returns the manifest.
 
+    The clips are rendered best first, one after another; outputs move into `out_dir`
+    only when every clip is done.
+    """
     check_options(options)
-    ranker = ranker or default_ranker()
     out = Path(out_dir).resolve()
     own_work_dir = work_dir is None
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="clipgen-work-"))
     work.mkdir(parents=True, exist_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-partial-", dir=out.parent))
-    stages = _Stages(work, progress, should_cancel)
-    source = _SourceStages(
-        stages,
-        video,
-        language=options.language,
-        whisper_model=whisper_model,
-        max_duration_s=max_duration_s,
-    )
+    timings: dict[str, float] = {}
     began = time.perf_counter()
     try:
-        info = source.probe()
-        if info.duration < options.min_seconds:
-            raise InvalidVideo(
-                f"The video is {info.duration:.0f} seconds long, shorter than the shortest "
-                f"clip asked for ({options.min_seconds:.0f} s)."
-            )
-        source.audio(info)
-        transcript = source.transcribe()
-        if not transcript.words:
-            raise InvalidVideo("No speech was found in the video, so there is nothing to clip.")
-        signals = source.signals()
-        envelope = source.envelope(info)
-        source.drop_audio()  # free the samples before rendering
-        candidates: list[Candidate] = stages.run(
-            "candidates",
-            lambda: find_candidates(
-                transcript,
-                signals,
-                min_seconds=options.min_seconds,
-                max_seconds=options.max_seconds,
-            ),
-            lambda data: [Candidate(**c) for c in data],
+        plan = plan_clips(
+            video,
+            work,
+            options,
+            ranker=ranker,
+            progress=progress,
+            should_cancel=should_cancel,
+            max_duration_s=max_duration_s,
+            whisper_model=whisper_model,
+            timings=timings,
         )
-        if not candidates:
-            raise PipelineError(
-                f"Could not find {options.min_seconds:.0f}-{options.max_seconds:.0f} s of "
-                "continuous speech that starts and ends on a sentence. Try a wider length range."
-            )
-        ranking: RankingResult = stages.run(
-            "rank",
-            lambda: ranker.rank(
-                transcript=transcript, signals=signals, candidates=candidates, options=options
-            ),
-            _load_ranking,
-        )
-        words = transcript.words
         render_began = time.perf_counter()
-        cuts = detect_scene_cuts(
-            info.path,
-            [
-                r
-                for c in ranking.clips
-                for r in ((c.start - 0.2, c.start + 1.2), (c.end - 1.2, c.end + 0.2))
-            ],
-        )
-        clips = [_snap_to_scene_cuts(c, cuts, words) for c in ranking.clips]
-        clips = _cut_in_silence(clips, words, envelope, options, info.duration, cuts)
         rendered = []
-        for rank, clip in enumerate(clips, start=1):
+        for item in plan.clips:
             if should_cancel():
                 raise Cancelled()
-            rendered.append(
-                render_clip(
-                    source=info.path,
-                    info=info,
-                    clip=clip,
-                    words=words,
-                    options=options,
-                    out_dir=staging,
-                    rank=rank,
-                    scene_cuts=[c for c in cuts if clip.start < c < clip.end],
-                    fonts_dir=FONTS_DIR,
-                )
-            )
-            if rank == 1:  # what a user waits for before the best clip can be shown
-                stages.timings["first_clip"] = round(time.perf_counter() - began, 3)
-            progress("render", 100.0 * rank / len(clips))
-        stages.timings["render"] = round(time.perf_counter() - render_began, 3)
-        stages.timings["total"] = round(time.perf_counter() - began, 3)
+            rendered.append(render_planned(item, plan.info, options, staging))
+            if item.rank == 1:  # what a user waits for before the best clip can be shown
+                timings["first_clip"] = round(time.perf_counter() - began, 3)
+            progress("render", 100.0 * item.rank / len(plan.clips))
+        timings["render"] = round(time.perf_counter() - render_began, 3)
+        timings["total"] = round(time.perf_counter() - began, 3)
 
         out.mkdir(parents=True, exist_ok=True)
         manifest_clips = []
@@ -480,16 +596,16 @@ def generate_clips(
                 paths[key] = str(target)
             manifest_clips.append({"rank": item.rank, **asdict(item.clip), **paths})
         manifest = {
-            "source": info.path,
-            "duration": info.duration,
-            "ranker": ranking.ranker,
-            "fallback_reason": ranking.fallback_reason,
-            "tokens": {"input": ranking.tokens_in, "output": ranking.tokens_out},
-            "cost_usd": ranking.cost_usd,
-            "language": transcript.language,
+            "source": plan.info.path,
+            "duration": plan.info.duration,
+            "ranker": plan.ranker,
+            "fallback_reason": plan.fallback_reason,
+            "tokens": {"input": plan.tokens_in, "output": plan.tokens_out},
+            "cost_usd": plan.cost_usd,
+            "language": plan.language,
             "options": asdict(options),
             "clips": manifest_clips,
-            "timings": stages.timings,
+            "timings": timings,
         }
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
         return manifest

@@ -27,6 +27,7 @@ STAGE_LABELS = {
     "signals": "Listening for the best moments",
     "candidates": "Finding clean cuts",
     "rank": "Ranking moments",
+    "plan": "Placing the cuts",
     "render": "Rendering clips",
     "store": "Saving clips",
     "done": "Done",
@@ -82,6 +83,15 @@ def clip_card_data(view, urls: dict[str, str]) -> dict:
     }
 
 
+def timing_note(timings: dict, planned: int) -> str:
+    """How long the user waited for the first clip and for all of them."""
+    first, total = timings.get("first_clip"), timings.get("total")
+    if first is None:
+        return ""
+    note = f"First clip in {first:.0f} s"
+    return note if total is None else f"{note} · all {planned} in {total:.0f} s"
+
+
 class JobState(SessionState):
     current_job_id: int = 0
     status: str = ""
@@ -89,6 +99,9 @@ class JobState(SessionState):
     percent: int = 0
     error: str = ""
     stuck: bool = False
+    clips_planned: int = 0
+    # "First clip in 31 s · all 5 in 95 s", once the job has stored its clips.
+    timing_note: str = ""
     not_found: bool = False
     # The marketplace claim these clips are for ("" for a self-service job).
     claim_link: str = ""
@@ -108,6 +121,10 @@ class JobState(SessionState):
         return self.status in ("queued", "running")
 
     @rx.var
+    def clips_ready(self) -> int:
+        return len(self.clip_cards)
+
+    @rx.var
     def has_rendering_clips(self) -> bool:
         return any(card["status"] == "rendering" for card in self.clip_cards)
 
@@ -123,10 +140,11 @@ class JobState(SessionState):
         self.percent = job.percent
         self.error = job.error
         self.stuck = job.stuck
+        self.clips_planned = job.clips_planned
+        self.timing_note = timing_note(job.timings, job.clips_planned)
         self.claim_link = routes.claim(job.market_job_id) if job.market_job_id else ""
-        if job.status != "succeeded":
-            self.clip_cards = []
-            return
+        # Clips appear one by one as workers store them, best first, while the job runs;
+        # a job stopped early keeps those it made.
         # Links already on the page stay while their version does and they are far from
         # expiring: signing new ones on every poll would reload each player once a second.
         renew = links_need_renewal(self.links_expire_at)

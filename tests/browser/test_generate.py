@@ -47,14 +47,22 @@ def test_upload_generate_play_download_and_trim(
     percent = page.get_by_test_id("job-percent")
     expect(percent).to_be_visible()
     seen = {percent.inner_text()}
+    # The best clip shows up while the second one still renders.
+    ready = page.get_by_test_id("job-clips-ready")
+    ready_seen = set()
     deadline = time.monotonic() + 120
-    while page.get_by_test_id("clip-card").count() == 0 and time.monotonic() < deadline:
+    while page.get_by_test_id("clip-card").count() < 2 and time.monotonic() < deadline:
         # Never waits: the bar disappears the moment the job ends.
         seen.update(percent.all_inner_texts())
-        page.wait_for_timeout(300)
+        ready_seen.update(ready.all_inner_texts())
+        page.wait_for_timeout(200)
     assert len(seen) >= 2, seen
+    assert any(text.startswith("1 of 2 clips ready") for text in ready_seen), ready_seen
     cards = page.get_by_test_id("clip-card")
     expect(cards).to_have_count(2)
+    expect(page.get_by_test_id("job-timing")).to_have_text(
+        re.compile(r"First clip in \d+ s · all 2 in \d+ s")
+    )
     expect(cards.first.get_by_test_id("clip-title")).to_contain_text("secret", ignore_case=True)
 
     # Play the best clip.

@@ -7,6 +7,7 @@ Redis database and data dir, and watches the job row the way the app would.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ import pytest
 from sqlmodel import select
 
 from clipgen.db import session_scope
-from clipgen.models import Clip, JobStatus, Video, VideoStatus
+from clipgen.models import Clip, ClipRender, JobStatus, RenderState, Video, VideoStatus
 from clipgen.pipeline.errors import InvalidVideo
 from clipgen.pipeline.probe import probe
 from clipgen.pipeline.types import GenerateOptions
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True
 OPTIONS = GenerateOptions(clips=2, min_seconds=5, max_seconds=12)
 DEADLINE_S = 180.0
 CLIP_FILES = [f"clip_0{rank}.{ext}" for rank in (1, 2) for ext in ("jpg", "mp4", "srt", "vtt")]
-PAST_TRANSCRIBE = {"signals", "candidates", "rank", "render"}
+PAST_TRANSCRIBE = {"signals", "candidates", "rank", "plan", "render"}
 T = TypeVar("T")
 
 
@@ -66,6 +67,26 @@ def talk_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ),
             Line("The committee meets on the second Tuesday of each month to review the schedule."),
             Line("Permits are renewed annually and the fee is paid at the town office."),
+        ],
+        path,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def longer_talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A talk of eight spoken lines with pauses between them: room for four clips."""
+    path = tmp_path_factory.mktemp("lifecycle-media") / "longer.mp4"
+    make_talk(
+        [
+            Line("Welcome back to the program. Today we talk about small town roads."),
+            Line("Here is the secret nobody tells you! The gravel matters most!", gain_db=9.0),
+            Line("The committee meets on the second Tuesday of each month to review it."),
+            Line("Permits are renewed annually and the fee is paid at the town office."),
+            Line("Our next guest has repaired bridges for thirty years across the valley."),
+            Line("She says the hardest part is the winter, when salt eats the steel away."),
+            Line("Volunteers plant trees along the river every spring, rain or shine."),
+            Line("Thank you all for listening, and we will see you again next week."),
         ],
         path,
     )
@@ -109,11 +130,11 @@ def _stored_video(setup: Setup, file: Path, name: str = "talk.mp4") -> int:
         return video.id
 
 
-def _start(setup: Setup, video_id: int) -> int:
+def _start(setup: Setup, video_id: int, options: GenerateOptions = OPTIONS) -> int:
     """Start generation as the owner and send the job to the workers, as the app does."""
     with session_scope() as session:
         job = jobs.start_generation(
-            session=session, actor=setup.owner, video_id=video_id, options=OPTIONS
+            session=session, actor=setup.owner, video_id=video_id, options=options
         )
     run_in_app_process(setup.env, f"process_job.send({job.id})")
     return job.id
@@ -253,4 +274,45 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
     assert job.attempts == 2
     assert "transcribe" not in job.timings  # the second attempt resumed after it
     assert "render" in job.timings
+    assert not _work_dir(setup, job_id).exists()
+
+
+def test_two_workers_render_the_clips_of_one_job_each_exactly_once(
+    setup: Setup, longer_talk: Path
+) -> None:
+    video_id = _stored_video(setup, longer_talk)
+    with _worker(setup, "a"), _worker(setup, "b"):
+        _wait_for(
+            setup,
+            lambda: all(
+                "Worker ready." in (setup.logs / f"{name}.log").read_text() for name in "ab"
+            ),
+            "both workers to start",
+        )
+        job_id = _start(setup, video_id, GenerateOptions(clips=4, min_seconds=5, max_seconds=12))
+        job = _wait_for(setup, lambda: _ended(job_id), "the job to end")
+    assert (job.status, job.percent, job.error) == (JobStatus.SUCCEEDED, 100, "")
+    assert [clip.rank for clip in _clips(job_id)] == [1, 2, 3, 4]
+    with session_scope() as session:
+        renders = session.exec(select(ClipRender).where(ClipRender.job_id == job_id)).all()
+    assert sorted((r.rank, r.state, r.attempts) for r in renders) == [
+        (rank, RenderState.DONE, 1) for rank in (1, 2, 3, 4)
+    ]
+    stored_by = {
+        name: [
+            int(rank)
+            for rank, job in re.findall(
+                r"Stored clip (\d+) of job (\d+)", (setup.logs / f"{name}.log").read_text()
+            )
+            if int(job) == job_id
+        ]
+        for name in "ab"
+    }
+    # Both took part, and between them every clip was rendered and stored once.
+    assert stored_by["a"] and stored_by["b"], stored_by
+    assert sorted(stored_by["a"] + stored_by["b"]) == [1, 2, 3, 4]
+    assert _stored_outputs(setup, job_id) == sorted(
+        f"clip_0{rank}.{ext}" for rank in (1, 2, 3, 4) for ext in ("jpg", "mp4", "srt", "vtt")
+    )
+    assert job.timings["first_clip"] <= job.timings["total"]
     assert not _work_dir(setup, job_id).exists()

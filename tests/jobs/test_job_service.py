@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from clipgen.models import AuditLog, Clip, JobStatus, ProcessingJob, Video, VideoStatus, utcnow
+from clipgen.models import (
+    AuditLog,
+    Clip,
+    ClipRender,
+    JobStatus,
+    ProcessingJob,
+    Video,
+    VideoStatus,
+    utcnow,
+)
+from clipgen.pipeline.run import overall_percent
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound, PermissionDenied
-from clipgen.services.media import jobs
+from clipgen.services.media import clips, jobs
+from clipgen.services.media.clips import clip_file_key
 from clipgen.services.media.jobs import ClipRecord
 
 OPTIONS = GenerateOptions(clips=2, min_seconds=5, max_seconds=12)
@@ -92,6 +104,26 @@ def _record(rank: int) -> ClipRecord:
         aspect="9:16",
         captions="animated",
     )
+
+
+def _plan(rank: int) -> dict:
+    return {"rank": rank, "clip": {"start": rank * 10.0, "end": rank * 10.0 + 8}}
+
+
+def _plan_clips(session: Session, job_id: int, ranks: list[int]) -> list[int]:
+    return jobs.plan_renders(
+        session=session, job_id=job_id, plans=[_plan(r) for r in ranks], timings={"rank": 1.5}
+    )
+
+
+def _finish(session: Session, job_id: int, ranks: list[int] = [1]) -> jobs.JobView:  # noqa: B006
+    """Plan a running job's clips, then claim, render (pretend) and store each."""
+    _plan_clips(session, job_id, ranks)
+    job = None
+    while (task := jobs.claim_render(session=session, job_id=job_id)) is not None:
+        job = jobs.store_clip(session=session, job_id=job_id, record=_record(task.rank)).job
+    assert job is not None
+    return job
 
 
 # --- starting ----------------------------------------------------------------
@@ -205,7 +237,7 @@ def test_a_finished_job_cannot_be_cancelled(
     session: Session, ada: UserView, queued: jobs.JobView
 ) -> None:
     _running(session, queued.id)
-    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    _finish(session, queued.id)
     with pytest.raises(InvalidInput, match="already finished"):
         jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
     assert jobs.get_job(session=session, actor=ada, job_id=queued.id).status == "succeeded"
@@ -244,7 +276,7 @@ def test_only_failed_or_cancelled_jobs_can_be_retried(
     _running(session, queued.id)
     with pytest.raises(InvalidInput):
         jobs.retry_job(session=session, actor=ada, job_id=queued.id)
-    jobs.finish_job(session=session, job_id=queued.id, clips=[], timings={})
+    _finish(session, queued.id)
     with pytest.raises(InvalidInput):
         jobs.retry_job(session=session, actor=ada, job_id=queued.id)
 
@@ -317,7 +349,7 @@ def test_jobs_to_recover_are_the_silent_running_ones_and_long_queued_ones(
     for job_id in (fresh, silent, done):
         _running(session, job_id)
     _age_heartbeat(session, silent, 600)
-    jobs.finish_job(session=session, job_id=done, clips=[], timings={})
+    _finish(session, done)
     assert jobs.jobs_to_recover(session=session) == [silent]
     assert jobs.jobs_to_recover(session=session, requeue_after_s=0) == [waiting, silent]
 
@@ -354,42 +386,102 @@ def test_a_worker_is_told_to_stop_when_its_job_is_no_longer_running(
     assert jobs.record_progress(session=session, job_id=9999, stage="render", percent=90)
 
 
-def test_finishing_twice_saves_each_clip_once(
+def test_each_clip_is_shown_as_soon_as_it_is_stored_and_the_last_one_ends_the_job(
     session: Session, ada: UserView, queued: jobs.JobView
 ) -> None:
     _running(session, queued.id)
-    first = jobs.finish_job(
-        session=session, job_id=queued.id, clips=[_record(1), _record(2)], timings={"total": 9}
-    )
-    again = jobs.finish_job(
-        session=session, job_id=queued.id, clips=[_record(2), _record(1)], timings={"total": 9}
-    )
-    assert (first.status, first.percent) == (JobStatus.SUCCEEDED, 100)
-    assert again.finished_at == first.finished_at and again.timings == {"total": 9}
-    clips = session.exec(select(Clip).where(Clip.job_id == queued.id).order_by(Clip.rank)).all()
-    assert [(c.rank, c.owner_id, c.video_id) for c in clips] == [
-        (1, ada.id, queued.video_id),
-        (2, ada.id, queued.video_id),
+    assert _plan_clips(session, queued.id, [1, 2, 3]) == [1, 2, 3]
+    job = jobs.get_job(session=session, actor=ada, job_id=queued.id)
+    assert (job.clips_planned, job.stage, job.timings) == (3, "", {"rank": 1.5})
+    best = jobs.claim_render(session=session, job_id=queued.id)
+    assert (best.rank, best.planned, best.plan) == (1, 3, _plan(1))
+    stored = jobs.store_clip(session=session, job_id=queued.id, record=_record(1))
+    assert stored.saved and stored.job.status == JobStatus.RUNNING
+    assert [c.rank for c in clips.list_job_clips(session=session, actor=ada, job_id=queued.id)] == [
+        1
     ]
-    assert clips[0].video_key.endswith("clip_01.mp4") and clips[0].title == "Moment 1"
+    assert stored.job.percent == overall_percent("render", 100 / 3)
+    assert stored.job.timings["first_clip"] >= 0 and "total" not in stored.job.timings
+    for rank in (3, 2):  # whichever worker stores last ends the job
+        jobs.claim_render(session=session, job_id=queued.id, rank=rank)
+        last = jobs.store_clip(session=session, job_id=queued.id, record=_record(rank))
+    assert (last.job.status, last.job.percent, last.job.stage) == (JobStatus.SUCCEEDED, 100, "done")
+    assert last.job.finished_at is not None and last.job.timings["total"] >= 0
+    assert last.job.timings["first_clip"] == stored.job.timings["first_clip"]
+    assert [c.rank for c in clips.list_job_clips(session=session, actor=ada, job_id=queued.id)] == [
+        1,
+        2,
+        3,
+    ]
 
 
-def test_a_run_that_finishes_after_being_resumed_fills_in_only_the_missing_clips(
+def test_a_planned_clip_is_claimed_by_one_worker_and_stored_once(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    _plan_clips(session, queued.id, [1, 2])
+    assert jobs.claim_render(session=session, job_id=queued.id, rank=2).rank == 2
+    assert jobs.claim_render(session=session, job_id=queued.id, rank=2) is None  # a duplicate
+    assert jobs.claim_render(session=session, job_id=queued.id).rank == 1  # the best one left
+    assert jobs.claim_render(session=session, job_id=queued.id) is None
+    assert jobs.store_clip(session=session, job_id=queued.id, record=_record(2)).saved
+    assert jobs.store_clip(session=session, job_id=queued.id, record=_record(2)).saved
+    assert jobs.claim_render(session=session, job_id=queued.id, rank=2) is None  # done
+    clips_saved = session.exec(select(Clip).where(Clip.job_id == queued.id)).all()
+    assert [(c.rank, c.owner_id, c.video_id) for c in clips_saved] == [(2, ada.id, queued.video_id)]
+    assert clips_saved[0].video_key.endswith("clip_02.mp4") and clips_saved[0].title == "Moment 2"
+
+
+def test_a_clip_whose_worker_stopped_is_claimed_again_and_a_plan_is_kept(
     session: Session, queued: jobs.JobView
 ) -> None:
     _running(session, queued.id)
-    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
-    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1), _record(2)], timings={})
-    ranks = session.exec(select(Clip.rank).where(Clip.job_id == queued.id)).all()
-    assert sorted(ranks) == [1, 2]
+    _plan_clips(session, queued.id, [1, 2])
+    jobs.claim_render(session=session, job_id=queued.id, rank=1)
+    # Its worker keeps it while it beats...
+    jobs.record_progress(session=session, job_id=queued.id, stage="render", percent=60, rank=1)
+    assert jobs.claim_render(session=session, job_id=queued.id, rank=1, stale_after_s=60) is None
+    # ...and loses it when it stops beating.
+    session.exec(update(ClipRender).values(heartbeat_at=utcnow() - timedelta(seconds=120)))
+    again = jobs.claim_render(session=session, job_id=queued.id, rank=1, stale_after_s=60)
+    assert again is not None and again.rank == 1
+    assert session.exec(select(ClipRender.attempts).where(ClipRender.rank == 1)).one() == 2
+    # A resumed run keeps the first plan and renders only what is not stored.
+    jobs.store_clip(session=session, job_id=queued.id, record=_record(1))
+    assert _plan_clips(session, queued.id, [1, 2, 3]) == [2]
+    assert jobs.render_ranks(session=session, job_id=queued.id) == ([1, 2], {1})
+
+
+def test_a_job_that_ended_stores_nothing_and_is_not_rendered_further(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    _running(session, queued.id)
+    _plan_clips(session, queued.id, [1, 2, 3])
+    jobs.claim_render(session=session, job_id=queued.id, rank=1)
+    jobs.store_clip(session=session, job_id=queued.id, record=_record(1))
+    jobs.claim_render(session=session, job_id=queued.id, rank=2)
+    jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
+    assert jobs.claim_render(session=session, job_id=queued.id) is None  # cancel requested
+    jobs.mark_cancelled(session=session, job_id=queued.id)
+    late = jobs.store_clip(session=session, job_id=queued.id, record=_record(2))
+    assert not late.saved and late.job.status == JobStatus.CANCELLED
+    assert jobs.plan_renders(session=session, job_id=queued.id, plans=[], timings={}) == []
+    # The clip made before the cancel stays; trying again makes the rest.
+    assert jobs.render_ranks(session=session, job_id=queued.id) == ([1, 2, 3], {1})
+    jobs.retry_job(session=session, actor=ada, job_id=queued.id)
+    _running(session, queued.id)
+    assert _plan_clips(session, queued.id, [1, 2, 3]) == [2, 3]
+    assert jobs.claim_render(session=session, job_id=queued.id).rank == 2
+    assert jobs.claim_render(session=session, job_id=queued.id).rank == 3
 
 
 def test_a_cancelled_job_gets_no_clips_and_stays_cancelled(
     session: Session, ada: UserView, queued: jobs.JobView
 ) -> None:
     jobs.cancel_job(session=session, actor=ada, job_id=queued.id)
-    job = jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
-    assert job.status == JobStatus.CANCELLED
+    assert jobs.plan_renders(session=session, job_id=queued.id, plans=[_plan(1)], timings={}) == []
+    stored = jobs.store_clip(session=session, job_id=queued.id, record=_record(1))
+    assert not stored.saved and stored.job.status == JobStatus.CANCELLED
     assert session.exec(select(func.count()).select_from(Clip)).one() == 0
 
 
@@ -397,10 +489,11 @@ def test_a_succeeded_job_is_never_failed_or_cancelled_afterwards(
     session: Session, queued: jobs.JobView
 ) -> None:
     _running(session, queued.id)
-    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    _finish(session, queued.id)
     assert jobs.fail_job(session=session, job_id=queued.id, message="late").status == "succeeded"
     assert jobs.mark_cancelled(session=session, job_id=queued.id).status == "succeeded"
     assert jobs.begin_run(session=session, job_id=queued.id) is None
+    assert not jobs.store_clip(session=session, job_id=queued.id, record=_record(1)).saved
 
 
 def test_the_job_source_is_the_videos_stored_file(session: Session, queued: jobs.JobView) -> None:
@@ -538,7 +631,7 @@ def test_a_stuck_or_ended_job_can_be_deleted_with_its_clips_but_a_live_one_canno
         jobs.delete_job(session=session, actor=ada, job_id=queued.id)
     with pytest.raises(NotFound):
         jobs.delete_job(session=session, actor=bob, job_id=queued.id)
-    jobs.finish_job(session=session, job_id=queued.id, clips=[_record(1)], timings={})
+    _finish(session, queued.id)
     storage = get_storage()
     storage.put_file(_record(1).video_key, __file__)
     session.commit()
@@ -585,3 +678,33 @@ def test_a_database_error_while_reporting_progress_does_not_end_the_run(
     reporter.report("transcribe", 40)  # the pipeline's callback returns normally
     reporter("render", 50.0)
     assert len(reports) == 2 and reporter.should_cancel() is False
+
+
+def test_a_job_stopped_after_some_clips_keeps_their_files_and_drops_the_rest(
+    session: Session, ada: UserView, queued: jobs.JobView
+) -> None:
+    from clipgen.storage import get_storage
+    from workers.generation import _discard_unsaved
+
+    job = _running(session, queued.id)
+    _plan_clips(session, queued.id, [1, 2, 3])
+    storage = get_storage()
+    keys = {
+        rank: [clip_file_key(ada.id, queued.id, rank, ext) for ext in ("mp4", "srt", "vtt", "jpg")]
+        for rank in (1, 2, 3)
+    }
+    for key in keys[1] + keys[2]:  # clip 2 was uploaded when the job was cancelled
+        storage.put_file(key, __file__)
+    jobs.claim_render(session=session, job_id=queued.id, rank=1)
+    record = replace(
+        _record(1),
+        **dict(zip(("video_key", "srt_key", "vtt_key", "thumbnail_key"), keys[1], strict=True)),
+    )
+    jobs.store_clip(session=session, job_id=queued.id, record=record)
+    jobs.fail_job(session=session, job_id=queued.id, message="Could not render clip 2.")
+    session.commit()
+    _discard_unsaved(job)
+    assert all(storage.exists(key) for key in keys[1])
+    assert not any(storage.exists(key) for key in keys[2] + keys[3])
+    shown = clips.list_job_clips(session=session, actor=ada, job_id=queued.id)
+    assert [c.rank for c in shown] == [1]

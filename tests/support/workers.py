@@ -35,6 +35,7 @@ WORKER_SCRIPT = textwrap.dedent(
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     worker.start()
+    logging.getLogger("worker").info("Worker ready.")
     while not stopping.wait(0.2):
         pass
     worker.stop()

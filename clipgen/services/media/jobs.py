@@ -2,17 +2,21 @@
 
 The database row is the truth about a job. Users start, cancel, retry and
 delete jobs; workers claim a job with `begin_run` (one conditional UPDATE, so
-a duplicate or late message claims nothing), report progress, and end it
-with `finish_job`, `fail_job` or `mark_cancelled`. Every worker-side call is
-safe to repeat: clips are inserted once per (job, rank), and a finished job
-is never moved back. A running job whose heartbeat stopped has no live
-worker: the user can cancel, retry or delete it at once, and recovery
-resumes it. Like every service here, these only flush: the caller commits.
+a duplicate or late message claims nothing), report progress, plan its clips
+(`plan_renders`: one row per clip), then any worker claims a planned clip
+(`claim_render`), renders it and saves it with `store_clip`: the user sees it
+at once, and the job succeeds when its last clip is stored. `fail_job` and
+`mark_cancelled` end it early; clips already stored stay. Every worker-side
+call is safe to repeat: each clip is claimed by one worker at a time and
+inserted once per (job, rank), and a finished job is never moved back. A
+running job whose heartbeat stopped has no live worker: the user can cancel,
+retry or delete it at once, and recovery resumes it. Like every service here,
+these only flush: the caller commits.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +25,13 @@ from sqlmodel import Session, col, select
 
 from clipgen.models import (
     Clip,
+    ClipRender,
     ClipStatus,
     JobStatus,
     MarketJob,
     MarketJobStatus,
     ProcessingJob,
+    RenderState,
     Role,
     UTCDateTime,
     Video,
@@ -33,7 +39,7 @@ from clipgen.models import (
     utcnow,
 )
 from clipgen.pipeline.errors import PipelineError
-from clipgen.pipeline.run import check_options
+from clipgen.pipeline.run import check_options, overall_percent
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.access import fresh, owned, require_role
 from clipgen.services.audit import record_audit
@@ -83,6 +89,8 @@ class JobView:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    # How many clips the run decided to make (0 until it has planned them); `get_job` only.
+    clips_planned: int = 0
 
     @property
     def is_finished(self) -> bool:
@@ -128,6 +136,25 @@ class ClipRecord:
     thumbnail_key: str
     aspect: str
     captions: str
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """A planned clip one worker claimed: `plan` holds the clip (`PlannedClip` as JSON)
+    and the source's MediaInfo under "info"."""
+
+    job: JobView
+    rank: int
+    plan: dict[str, Any]
+    planned: int
+
+
+@dataclass(frozen=True)
+class StoredClip:
+    """What `store_clip` did: whether the clip was saved, and the job after it."""
+
+    saved: bool
+    job: JobView
 
 
 def _now_literal(now: datetime):
@@ -196,8 +223,12 @@ def queue_generation(
 
 
 def get_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
-    """One of the actor's jobs."""
-    return JobView.of(_own_job(session, actor, job_id))
+    """One of the actor's jobs, with how many clips it planned."""
+    job = _own_job(session, actor, job_id)
+    planned = session.exec(
+        select(func.count()).select_from(ClipRender).where(ClipRender.job_id == job.id)
+    ).one()
+    return replace(JobView.of(job), clips_planned=planned)
 
 
 def list_jobs(*, session: Session, actor: UserView, limit: int = 20) -> list[JobView]:
@@ -293,6 +324,13 @@ def retry_job(*, session: Session, actor: UserView, job_id: int) -> JobView:
         finished_at=None,
     ):
         raise InvalidInput("Only a failed, cancelled or stuck job can be tried again.")
+    # Clips already stored stay; the ones no worker finished are rendered again.
+    session.exec(
+        update(ClipRender)
+        .where(col(ClipRender.job_id) == job_id, col(ClipRender.state) != RenderState.DONE)
+        .values(state=RenderState.QUEUED, heartbeat_at=None)
+        .execution_options(synchronize_session=False)
+    )
     record_audit(
         session=session,
         action="job.retried",
@@ -338,6 +376,7 @@ def delete_job(*, session: Session, actor: UserView, job_id: int) -> None:
     if reason:
         raise InvalidInput(f"A clip of this job was {reason}, so the job cannot be deleted.")
     session.exec(delete(Clip).where(col(Clip.job_id) == job.id))
+    session.exec(delete(ClipRender).where(col(ClipRender.job_id) == job.id))
     deleted = session.exec(
         delete(ProcessingJob)
         .where(col(ProcessingJob.id) == job.id, ~has_live_worker(now))
@@ -426,14 +465,28 @@ def find_job(*, session: Session, job_id: int) -> JobView | None:
     return None if job is None else JobView.of(job)
 
 
-def record_progress(*, session: Session, job_id: int, stage: str, percent: int) -> bool:
+def record_progress(
+    *, session: Session, job_id: int, stage: str, percent: int, rank: int | None = None
+) -> bool:
     """Save a running job's progress and heartbeat; whether the worker should stop.
 
     The percentage never goes backwards within a run (a resumed run replays
-    finished stages quickly). The answer is True when the user asked to
-    cancel, and also when the job is no longer running here at all.
+    finished stages quickly). With `rank`, the worker rendering that clip also
+    shows it is alive. The answer is True when the user asked to cancel, and
+    also when the job is no longer running here at all.
     """
     percent = max(0, min(100, int(percent)))
+    if rank is not None:
+        session.exec(
+            update(ClipRender)
+            .where(
+                col(ClipRender.job_id) == job_id,
+                col(ClipRender.rank) == rank,
+                col(ClipRender.state) == RenderState.RENDERING,
+            )
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     _conditional_update(
         session,
         job_id,
@@ -476,41 +529,159 @@ def _clip_row(job: ProcessingJob, record: ClipRecord) -> Clip:
     )
 
 
-def finish_job(
-    *, session: Session, job_id: int, clips: list[ClipRecord], timings: dict[str, Any]
-) -> JobView:
-    """Save a run's clips and mark the job succeeded; calling it twice saves each clip once.
-
-    A job cancelled or failed meanwhile is left as it is (the returned view
-    says so), and no clips are added to it.
-    """
-    # Writing the row first takes its lock, so two finishers save clips one after the other.
-    took_over = _conditional_update(
+def plan_renders(
+    *, session: Session, job_id: int, plans: list[dict[str, Any]], timings: dict[str, Any]
+) -> list[int]:
+    """Save the clips a running job will make, one row each (`plans` in rank order, each
+    `{"rank": .., "info": .., "clip": ..}`), and the seconds its stages took; the ranks
+    not stored yet, one render message each. A job planned before keeps its plan
+    (a resumed run renders what the first one decided). Nothing for a job that is not
+    running."""
+    if not _conditional_update(
         session,
         job_id,
-        col(ProcessingJob.status).in_((JobStatus.RUNNING, JobStatus.SUCCEEDED)),
-        status=JobStatus.SUCCEEDED,
+        col(ProcessingJob.status) == JobStatus.RUNNING,
+        heartbeat_at=utcnow(),
+    ):
+        return []
+    states = dict(
+        session.exec(
+            select(ClipRender.rank, ClipRender.state).where(ClipRender.job_id == job_id)
+        ).all()
     )
+    if not states:
+        for plan in plans:
+            session.add(ClipRender(job_id=job_id, rank=int(plan["rank"]), plan=plan))
+            states[int(plan["rank"])] = RenderState.QUEUED
     job = fresh(session, ProcessingJob, job_id)
-    if job is None:
-        raise NotFound("That job was not found.")
-    if not took_over:
-        return JobView.of(job)
-    saved_ranks = set(session.exec(select(Clip.rank).where(Clip.job_id == job_id)).all())
-    for record in sorted(clips, key=lambda r: r.rank):
-        if record.rank not in saved_ranks:
-            session.add(_clip_row(job, record))
-            saved_ranks.add(record.rank)
-    now = utcnow()
-    job.stage = "done"
-    job.percent = 100
-    job.error = ""
-    job.timings = dict(timings)
-    job.heartbeat_at = now
-    job.finished_at = job.finished_at or now
+    job.timings = {**(job.timings or {}), **timings}
     session.add(job)
     session.flush()
-    return JobView.of(job)
+    return sorted(rank for rank, state in states.items() if state != RenderState.DONE)
+
+
+def _claimable(now: datetime, stale_after_s: float):
+    """SQL: a planned clip no worker is on (queued, or rendering with a stale heartbeat)."""
+    return or_(
+        col(ClipRender.state) == RenderState.QUEUED,
+        and_(
+            col(ClipRender.state) == RenderState.RENDERING,
+            or_(
+                col(ClipRender.heartbeat_at).is_(None),
+                col(ClipRender.heartbeat_at) < _now_literal(now - timedelta(seconds=stale_after_s)),
+            ),
+        ),
+    )
+
+
+def claim_render(
+    *,
+    session: Session,
+    job_id: int,
+    rank: int | None = None,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+) -> RenderTask | None:
+    """Claim one planned clip of a running job for this worker: `rank`, or the best one
+    no worker is on. None when there is nothing to render here (done, taken by a live
+    worker, or the job is not running or is being cancelled), so a duplicate or late
+    message renders nothing."""
+    job = fresh(session, ProcessingJob, job_id)
+    if job is None or job.status != JobStatus.RUNNING or job.cancel_requested:
+        return None
+    now = utcnow()
+    query = select(ClipRender.id).where(ClipRender.job_id == job_id, _claimable(now, stale_after_s))
+    if rank is not None:
+        query = query.where(ClipRender.rank == rank)
+    for render_id in session.exec(query.order_by(col(ClipRender.rank))).all():
+        taken = session.exec(
+            update(ClipRender)
+            .where(col(ClipRender.id) == render_id, _claimable(now, stale_after_s))
+            .values(
+                state=RenderState.RENDERING,
+                attempts=ClipRender.attempts + 1,
+                heartbeat_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            render = fresh(session, ClipRender, render_id)
+            planned = session.exec(
+                select(func.count()).select_from(ClipRender).where(ClipRender.job_id == job_id)
+            ).one()
+            return RenderTask(
+                job=JobView.of(job, now=now), rank=render.rank, plan=render.plan, planned=planned
+            )
+    return None
+
+
+def store_clip(
+    *,
+    session: Session,
+    job_id: int,
+    record: ClipRecord,
+    spent: dict[str, float] | None = None,
+) -> StoredClip:
+    """Save one rendered clip of a running job, so its user sees it at once; the job
+    succeeds when its last planned clip is stored. Saving a clip twice saves it once.
+    `spent` (seconds by step, e.g. render and store) adds to the job's timings, summed
+    over its clips, whichever worker made them.
+
+    Nothing is saved for a job that ended meanwhile (cancelled or failed): the caller
+    deletes the files it stored.
+    """
+    now = utcnow()
+    # Writing the row first takes its lock: clips of one job are stored one at a time.
+    if not _conditional_update(
+        session, job_id, col(ProcessingJob.status) == JobStatus.RUNNING, heartbeat_at=now
+    ):
+        job = fresh(session, ProcessingJob, job_id)
+        if job is None:
+            raise NotFound("That job was not found.")
+        return StoredClip(saved=False, job=JobView.of(job))
+    job = fresh(session, ProcessingJob, job_id)
+    saved = session.exec(
+        select(Clip.id).where(Clip.job_id == job_id, Clip.rank == record.rank)
+    ).first()
+    if saved is None:
+        session.add(_clip_row(job, record))
+    session.exec(
+        update(ClipRender)
+        .where(col(ClipRender.job_id) == job_id, col(ClipRender.rank) == record.rank)
+        .values(state=RenderState.DONE, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    states = session.exec(select(ClipRender.state).where(ClipRender.job_id == job_id)).all()
+    done = sum(state == RenderState.DONE for state in states)
+    timings = dict(job.timings or {})
+    if saved is None:
+        for step, seconds in (spent or {}).items():
+            timings[step] = round(timings.get(step, 0.0) + seconds, 3)
+    started = job.started_at or job.created_at
+    timings.setdefault("first_clip", round((now - started).total_seconds(), 3))
+    if done >= len(states):
+        job.status = JobStatus.SUCCEEDED
+        job.stage = "done"
+        job.percent = 100
+        job.error = ""
+        job.finished_at = now
+        timings["total"] = round((now - started).total_seconds(), 3)
+    else:
+        job.stage = "render"
+        job.percent = max(job.percent, overall_percent("render", 100 * done / len(states)))
+    job.timings = timings
+    session.add(job)
+    session.flush()
+    return StoredClip(saved=True, job=JobView.of(job, now=now))
+
+
+def render_ranks(*, session: Session, job_id: int) -> tuple[list[int], set[int]]:
+    """The ranks a job planned, and those saved as clips (for discarding the files of
+    clips a cancelled or failed job never saved)."""
+    planned = session.exec(
+        select(ClipRender.rank).where(ClipRender.job_id == job_id).order_by(col(ClipRender.rank))
+    ).all()
+    saved = set(session.exec(select(Clip.rank).where(Clip.job_id == job_id)).all())
+    return list(planned), saved
 
 
 def fail_job(*, session: Session, job_id: int, message: str, detail: str = "") -> JobView | None:

@@ -31,6 +31,7 @@ from clipgen.config import get_settings
 from clipgen.models import (
     Campaign,
     Clip,
+    ClipRender,
     ProcessingJob,
     Role,
     User,
@@ -451,6 +452,13 @@ def delete_video(*, session: Session, actor: UserView, video_id: int) -> None:
     words_keys = [job_words_key(user_id, job_id) for job_id, user_id, _status in job_rows]
     try:
         session.exec(delete(Clip).where(col(Clip.video_id) == video_id))
+        session.exec(
+            delete(ClipRender).where(
+                col(ClipRender.job_id).in_(
+                    select(ProcessingJob.id).where(ProcessingJob.video_id == video_id)
+                )
+            )
+        )
         session.exec(delete(ProcessingJob).where(col(ProcessingJob.video_id) == video_id))
         session.exec(delete(Video).where(col(Video.id) == video_id))
         record_audit(
