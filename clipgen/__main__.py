@@ -90,6 +90,7 @@ def _generate(args: argparse.Namespace) -> int:
         max_seconds=args.max,
         aspect=args.aspect,
         captions=args.captions,
+        layout=args.layout,
         language=args.language,
         prompt=args.prompt,
     )
@@ -144,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--aspect", choices=list(opts.ASPECTS), default=opts.DEFAULT_ASPECT)
     generate.add_argument(
         "--captions", choices=list(opts.CAPTION_STYLES), default=opts.DEFAULT_CAPTIONS
+    )
+    generate.add_argument(
+        "--layout",
+        choices=list(opts.LAYOUTS),
+        default=opts.DEFAULT_LAYOUT,
+        help="two people on screen: auto (the speaker, both stacked when unclear), "
+        "speaker, split (both stacked) or fit (the whole frame)",
     )
     generate.add_argument("--language", default="auto", help="auto, en, ... (default auto)")
     generate.add_argument("--prompt", default="", help='e.g. "moments about money"')

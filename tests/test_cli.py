@@ -114,3 +114,22 @@ def test_the_app_refuses_to_start_in_production_without_trusted_proxy_hops(
     )
     assert started.returncode != 0
     assert "TRUSTED_PROXY_HOPS must be set" in started.stderr
+
+
+def test_generate_refuses_an_unknown_layout_and_names_the_choices(
+    isolated_settings: Path, tmp_path: Path
+) -> None:
+    refused = _cli(
+        "generate",
+        str(tmp_path / "talk.mp4"),
+        "--out",
+        str(tmp_path / "clips"),
+        "--layout",
+        "grid",
+        data_dir=isolated_settings,
+    )
+    assert refused.returncode == 2
+    assert "--layout: invalid choice: 'grid'" in refused.stderr
+    assert "'auto', 'speaker', 'split', 'fit'" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "clips").exists()

@@ -110,7 +110,9 @@ def _render(
         info=info,
         clip=moment,
         words=all_words,
-        options=GenerateOptions(aspect=source.aspect, captions=source.captions),
+        options=GenerateOptions(
+            aspect=source.aspect, captions=source.captions, layout=source.layout
+        ),
         out_dir=work / "out",
         rank=source.rank,
         scene_cuts=[cut for cut in cuts if start_s < cut < end_s],

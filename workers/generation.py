@@ -213,6 +213,7 @@ def _store_rendered(job: JobView, rendered: RenderedClip) -> ClipRecord:
         thumbnail_key=keys["thumbnail"],
         aspect=options.aspect,
         captions=options.captions,
+        layout=options.layout,
     )
 
 

@@ -1,5 +1,5 @@
 """a job's clips are planned as rows, so each is rendered once by whichever worker
-claims it and shown as soon as it is stored
+claims it and shown as soon as it is stored; a clip keeps its layout for trims
 
 Revision ID: 0006
 Revises: 0005
@@ -36,9 +36,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("clip_renders", schema=None) as batch_op:
         batch_op.create_index("ix_clip_renders_job_rank", ["job_id", "rank"], unique=True)
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("layout", sa.String(length=16), nullable=False, server_default="auto")
+        )
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.alter_column("layout", server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("clips", schema=None) as batch_op:
+        batch_op.drop_column("layout")
     with op.batch_alter_table("clip_renders", schema=None) as batch_op:
         batch_op.drop_index("ix_clip_renders_job_rank")
     op.drop_table("clip_renders")

@@ -1,8 +1,8 @@
-"""The clip choices (count, length, aspect, captions), one set of controls for every page
+"""The clip choices (count, length, aspect, captions, layout), one set of controls for every page
 that starts a generation: the Generate page and a marketplace claim.
 
 `state` is a state class with the vars `clip_count`, `length`, `custom_min`, `custom_max`,
-`aspect`, `captions` and a `set_option(name, value)` handler; `testid` prefixes the
+`aspect`, `captions`, `layout` and a `set_option(name, value)` handler; `testid` prefixes the
 controls' test ids ("option" gives "option-clips", "option-length", ...).
 """
 
@@ -37,7 +37,7 @@ def _seconds(state, testid: str, name: str, suffix: str) -> rx.Component:
 
 
 def clip_options(state, testid: str) -> rx.Component:
-    """The count, length, aspect and caption controls, and the custom length range."""
+    """The count, length, aspect, caption and layout controls, and the custom length range."""
     return rx.vstack(
         rx.grid(
             rx.vstack(
@@ -56,7 +56,8 @@ def clip_options(state, testid: str) -> rx.Component:
             _select(state, testid, "Length", "length", opts.length_choices()),
             _select(state, testid, "Aspect", "aspect", list(opts.ASPECTS.items())),
             _select(state, testid, "Captions", "captions", list(opts.CAPTION_STYLES.items())),
-            columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            _select(state, testid, "Layout", "layout", list(opts.LAYOUTS.items())),
+            columns=rx.breakpoints(initial="1", sm="2", md="3", lg="5"),
             spacing="3",
             width="100%",
         ),

@@ -133,6 +133,8 @@ class Clip(SQLModel, table=True):
     transcript: str = ""
     aspect: str = Field(default="9:16", max_length=8)
     captions: str = Field(default="animated", max_length=16)
+    # How it was framed (`clipgen.pipeline.options.LAYOUTS`), so a trim frames it alike.
+    layout: str = Field(default="auto", max_length=16)
     status: str = Field(default=ClipStatus.READY, max_length=16)
     version: int = 1
     video_key: str = Field(default="", max_length=512)

@@ -21,6 +21,13 @@ CAPTION_STYLES: dict[str, str] = {
     "plain": "Plain",
     "off": "Off",
 }
+# How a shot with two people is framed (one person is always followed).
+LAYOUTS: dict[str, str] = {
+    "auto": "Auto",
+    "speaker": "Follow the speaker",
+    "split": "Both, stacked",
+    "fit": "Whole frame",
+}
 # Length presets: value -> (shortest s, longest s, label); "custom" takes two numbers.
 LENGTH_PRESETS: dict[str, tuple[float, float, str]] = {
     "15-30": (15.0, 30.0, "15-30 s"),
@@ -31,6 +38,7 @@ CUSTOM_LENGTH = "custom"
 DEFAULT_LENGTH = "30-60"
 DEFAULT_ASPECT = next(iter(ASPECTS))
 DEFAULT_CAPTIONS = next(iter(CAPTION_STYLES))
+DEFAULT_LAYOUT = next(iter(LAYOUTS))
 
 
 def length_choices() -> list[tuple[str, str]]:

@@ -1,40 +1,25 @@
-"""Reframing a clip to a new aspect: find the main face, plan a calm crop path."""
+"""Reframing a clip to a new aspect: find the faces, plan a calm crop path.
+
+One face is followed. In a shot with two people the crop follows whoever speaks
+(speakers.py decides who), and shows both stacked when both talk or nobody is clearly
+speaking; the `layout` option can ask for the speaker, the stack or the whole frame.
+"""
 
 from __future__ import annotations
 
-import logging
 import math
 import statistics
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
-import cv2
-import numpy as np
-
 from clipgen.pipeline.errors import PipelineError
-from clipgen.pipeline.ffmpeg import (
-    Watchdog,
-    ffmpeg_binary,
-    kill_process_group,
-    output_tail,
-    start_ffmpeg,
-    timed_out,
-    timeout_for,
-)
+from clipgen.pipeline.faces import SAMPLE_FPS, Box, FaceSamples, sample_faces
+from clipgen.pipeline.options import LAYOUTS
+from clipgen.pipeline.speakers import Turn, followed, hold_turns, speaking, speech_energy
 from clipgen.pipeline.types import ASPECT_SIZES, MediaInfo
 
-log = logging.getLogger(__name__)
+CropMode = Literal["fit", "track", "center", "blur", "split"]
 
-CropMode = Literal["fit", "track", "center", "blur"]
-Box = tuple[float, float, float, float]  # x, y, w, h in source pixels
-
-SAMPLE_FPS = 2.0
-# Frames are shrunk to about this many pixels for detection: 640x360 for 16:9, so a
-# face of 7% of the frame height (a wide two-shot) is still above Haar's 24 px minimum.
-SAMPLE_AREA = 640 * 360
 # Below this share of samples with the main face, the clip is treated as faceless.
 MIN_FACE_SHARE = 0.4
 LOST_SAMPLES = 3  # samples without the main face before another face stands in
@@ -47,6 +32,15 @@ HEADROOM = 0.38  # where the face centre sits from the top when the crop moves v
 MIN_STEP_PX = 4.0  # keyframes closer than this to the straight path are dropped
 MIN_KEYFRAME_GAP = 1.0  # seconds
 CUT_EPSILON = 0.001
+# A shot has two people when a second face is seen in this share of its samples, at
+# least this big next to the first (smaller faces are the background, not a guest).
+PAIR_SHARE = 0.5
+PAIR_MIN_WIDTH = 0.5
+SWITCH_EASE_S = 0.5  # how long the crop takes to pan from one speaker to the other
+# In the stacked layout each half shows a window this many face heights tall, with the
+# face centre this far down from its top.
+SPLIT_FACE_HEIGHTS = 2.6
+SPLIT_HEADROOM = 0.45
 
 
 @dataclass(frozen=True)
@@ -57,6 +51,11 @@ class CropPlan:
     linearly between them and holds before the first and after the last. Sizes are
     of the displayed (rotated) source. `face_share` is the share of samples where a face
     was framed.
+
+    While `t` is inside one of `split_spans`, two windows of `split_size` are shown
+    stacked instead (the left person on top); `split_keyframes` are (seconds, top left,
+    top top, bottom left, bottom top), held between keyframes. Mode "split" is a clip
+    stacked from start to end.
     """
 
     mode: CropMode
@@ -68,6 +67,10 @@ class CropPlan:
     source_width: int
     source_height: int
     face_share: float = 0.0
+    split_spans: tuple[tuple[float, float], ...] = ()
+    split_size: tuple[int, int] = (0, 0)
+    split_keyframes: tuple[tuple[float, int, int, int, int], ...] = ()
+    length: float = 0.0  # of the clip, in seconds
 
     def position_at(self, t: float) -> tuple[float, float]:
         """The crop's top-left corner at `t` seconds into the clip."""
@@ -85,6 +88,21 @@ class CropPlan:
         x, y = self.position_at(t)
         return x + self.width / 2, y + self.height / 2
 
+    def layout_at(self, t: float) -> Literal["single", "split"]:
+        """Whether one window or the two stacked ones are shown at `t`."""
+        if self.mode == "split" or any(a <= t < b for a, b in self.split_spans):
+            return "split"
+        return "single"
+
+    def split_windows_at(self, t: float) -> tuple[Box, Box]:
+        """The top and bottom windows (x, y, w, h) of the stacked layout at `t`."""
+        w, h = self.split_size
+        current = self.split_keyframes[0]
+        for keyframe in self.split_keyframes:
+            if keyframe[0] <= t:
+                current = keyframe
+        return (current[1], current[2], w, h), (current[3], current[4], w, h)
+
 
 def plan_crop(
     source: str,
@@ -93,13 +111,16 @@ def plan_crop(
     end: float,
     aspect: str,
     scene_cuts: list[float] | tuple[float, ...] = (),
+    layout: str = "auto",
 ) -> CropPlan:
-    """Plan the framing of [start, end] of `source` for `aspect`, following the main face.
+    """Plan the framing of [start, end] of `source` for `aspect` and `layout`.
 
     `scene_cuts` are source times; the crop jumps at those inside the clip instead of sliding.
     """
     if aspect not in ASPECT_SIZES:
         raise PipelineError(f"Unknown aspect ratio {aspect!r}.")
+    if layout not in LAYOUTS:
+        raise PipelineError(f"Unknown layout {layout!r}.")
     out_width, out_height = ASPECT_SIZES[aspect]
     source_width, source_height = info.display_size
     if source_width < 2 or source_height < 2:
@@ -113,6 +134,8 @@ def plan_crop(
     }
     if abs(current - target) <= 0.02 * target:
         return CropPlan("fit", source_width, source_height, ((0.0, 0, 0),), **base)
+    if layout == "fit":
+        return CropPlan("blur", source_width, source_height, ((0.0, 0, 0),), **base)
     if current > target:
         crop_height = _even(source_height)
         crop_width = min(_even(source_width), _even(crop_height * target))
@@ -120,7 +143,8 @@ def plan_crop(
         crop_width = _even(source_width)
         crop_height = min(_even(source_height), _even(crop_width / target))
     length = max(end - start, 0.0)
-    times, detections = _sample_faces(source, start, length, source_width, source_height)
+    samples = sample_faces(source, start, length, source_width, source_height)
+    times, detections = samples.times, samples.boxes
     cuts = sorted(c - start for c in scene_cuts if 0.0 < c - start < length)
     faces = _main_faces(times, detections, cuts)
     found = [face for face in faces if face is not None]
@@ -135,10 +159,32 @@ def plan_crop(
         return CropPlan(
             "center", crop_width, crop_height, ((0.0, left, top),), face_share=share, **base
         )
-    keyframes = _crop_path(
-        times, faces, cuts, (crop_width, crop_height), (source_width, source_height)
+    crop, frame = (crop_width, crop_height), (source_width, source_height)
+    # Two people side by side only matter when the crop is narrower than the frame.
+    pairs = _pairs(times, detections, cuts) if current > target else {}
+    if not pairs:
+        keyframes = _crop_path(times, faces, cuts, crop, frame)
+        return CropPlan("track", crop_width, crop_height, keyframes, face_share=share, **base)
+    energy = [0.0] * len(times)
+    if info.has_audio:
+        energy = speech_energy(source, start, length, times, 1 / SAMPLE_FPS)
+    shots = _shot_turns(times, cuts, samples, pairs, energy, layout)
+    keyframes = _speaker_path(times, faces, shots, crop, frame)
+    spans, size, split_keyframes = _split_plan(times, length, shots, (out_width, out_height), frame)
+    whole = len(spans) == 1 and spans[0][0] == 0.0 and spans[0][1] >= length - CUT_EPSILON
+    mode: CropMode = "split" if whole else "track"
+    return CropPlan(
+        mode,
+        crop_width,
+        crop_height,
+        keyframes,
+        face_share=share,
+        split_spans=spans,
+        split_size=size,
+        split_keyframes=split_keyframes,
+        length=length,
+        **base,
     )
-    return CropPlan("track", crop_width, crop_height, keyframes, face_share=share, **base)
 
 
 def crop_filter(plan: CropPlan) -> str:
@@ -161,12 +207,71 @@ def crop_filter(plan: CropPlan) -> str:
             ":force_divisible_by=2[rf_sharp];"
             "[rf_soft][rf_sharp]overlay=(W-w)/2:(H-h)/2,setsar=1"
         )
+    if plan.mode == "split":
+        return _stack_filter(plan, "rf") + ",setsar=1"
     x = _interpolation([(t, px) for t, px, _ in plan.keyframes])
     y = _interpolation([(t, py) for t, _, py in plan.keyframes])
+    single = f"crop={plan.width}:{plan.height}:x='{x}':y='{y}',scale={width}:{height}:flags=bicubic"
+    if not plan.split_spans:
+        return f"{single},setsar=1"
+    # One branch per stretch of one layout, trimmed to it and joined again: every frame
+    # is cropped and scaled once, by the layout it is shown in.
+    pieces = _layout_pieces(plan.split_spans, plan.length)
+    chains = []
+    for index, (begin, end, stacked) in enumerate(pieces):
+        bounds = [f"start={begin:.3f}"] if begin > 0 else []
+        bounds += [f"end={end:.3f}"] if end else []
+        trim = f"trim={':'.join(bounds)}," if bounds else ""
+        framing = _stack_filter(plan, f"rf{index}") if stacked else single
+        chains.append(f"[rf_in{index}]{trim}{framing},setsar=1,setpts=PTS-STARTPTS[rf_out{index}]")
+    inputs = "".join(f"[rf_in{index}]" for index in range(len(pieces)))
+    outputs = "".join(f"[rf_out{index}]" for index in range(len(pieces)))
+    return f"split={len(pieces)}{inputs};{';'.join(chains)};{outputs}concat=n={len(pieces)}:v=1:a=0"
+
+
+def _layout_pieces(
+    spans: tuple[tuple[float, float], ...], length: float
+) -> list[tuple[float, float, bool]]:
+    """The clip as consecutive (begin, end, stacked) stretches; the last one's end is 0
+    (open: it runs to the clip's end)."""
+    pieces: list[tuple[float, float, bool]] = []
+    cursor = 0.0
+    for begin, end in spans:
+        if begin > cursor:
+            pieces.append((cursor, begin, False))
+        pieces.append((begin, end, True))
+        cursor = end
+    if cursor < length - CUT_EPSILON:
+        pieces.append((cursor, 0.0, False))
+    else:
+        pieces[-1] = (pieces[-1][0], 0.0, True)
+    return pieces
+
+
+def _stack_filter(plan: CropPlan, prefix: str) -> str:
+    """Two windows of the source scaled to half the output each, the top one first."""
+    (w, h), half = plan.split_size, plan.out_height // 2
+    chains = []
+    for name, offset in ((f"{prefix}_top", 1), (f"{prefix}_bottom", 3)):
+        x = _steps([(k[0], k[offset]) for k in plan.split_keyframes])
+        y = _steps([(k[0], k[offset + 1]) for k in plan.split_keyframes])
+        chains.append(
+            f"[{name}_in]crop={w}:{h}:x='{x}':y='{y}',"
+            f"scale={plan.out_width}:{half}:flags=bicubic[{name}]"
+        )
     return (
-        f"crop={plan.width}:{plan.height}:x='{x}':y='{y}',"
-        f"scale={width}:{height}:flags=bicubic,setsar=1"
+        f"split=2[{prefix}_top_in][{prefix}_bottom_in];{';'.join(chains)};"
+        f"[{prefix}_top][{prefix}_bottom]vstack=inputs=2"
     )
+
+
+def _steps(points: list[tuple[float, int]]) -> str:
+    """A flat ffmpeg expression in `t` that holds each value from its time to the next."""
+    expression = str(points[0][1]) if points else "0"
+    for (_t0, v0), (t1, v1) in zip(points, points[1:], strict=False):
+        if v1 != v0:
+            expression += f"{'+' if v1 > v0 else '-'}{abs(v1 - v0)}*gte(t,{t1:.3f})"
+    return expression
 
 
 def _interpolation(points: list[tuple[float, int]]) -> str:
@@ -185,101 +290,6 @@ def _interpolation(points: list[tuple[float, int]]) -> str:
 def _even(value: float) -> int:
     """`value` rounded down to an even pixel count (yuv420p needs even sizes)."""
     return max(2, int(value) // 2 * 2)
-
-
-@lru_cache(maxsize=1)
-def _cascade() -> cv2.CascadeClassifier:
-    """OpenCV's frontal-face Haar cascade, loaded once."""
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    if cascade.empty():
-        raise PipelineError("The face detector could not be loaded.")
-    return cascade
-
-
-def _sample_faces(
-    source: str, start: float, length: float, width: int, height: int
-) -> tuple[list[float], list[list[Box]]]:
-    """Faces found in small grey frames taken SAMPLE_FPS times a second from the range."""
-    scale = min(1.0, math.sqrt(SAMPLE_AREA / (width * height)))
-    small_w, small_h = _even(width * scale), _even(height * scale)
-    back_x, back_y = width / small_w, height / small_h
-    command = [
-        ffmpeg_binary(),
-        "-hide_banner",
-        "-nostdin",
-        "-loglevel",
-        "error",
-        # Detection copes with a rougher decode: skip frames nothing refers to, and deblocking.
-        "-skip_frame:v",
-        "noref",
-        "-skip_loop_filter:v",
-        "all",
-        "-ss",
-        f"{start:.3f}",
-        "-t",
-        f"{max(length, 0.05):.3f}",
-        "-i",
-        source,
-        "-map",
-        "0:v:0",
-        "-vf",
-        # round=up: each sample is the frame on screen at its time, not one from later.
-        f"fps={SAMPLE_FPS}:round=up,scale={small_w}:{small_h}:flags=area",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "gray",
-        "-",
-    ]
-    frame_size = small_w * small_h
-    cascade = _cascade()
-    min_face = max(24, round(min(small_w, small_h) * 0.05))
-    times: list[float] = []
-    detections: list[list[Box]] = []
-    what = "find the faces to follow in the video"
-    timeout = timeout_for("faces", length, seek_seconds=start)
-    # stderr goes to a file: a pipe nobody drains could fill up and stall ffmpeg.
-    with tempfile.TemporaryFile() as stderr:
-        process = start_ffmpeg(command, what=what, stdout=subprocess.PIPE, stderr=stderr)
-        try:
-            # The reads below block: the watchdog kills a hung ffmpeg, which ends them.
-            with Watchdog(process, timeout) as watchdog:
-                # Detect while ffmpeg keeps decoding: the two overlap on two cores.
-                while True:
-                    chunk = process.stdout.read(frame_size)
-                    if len(chunk) < frame_size:
-                        break
-                    frame = np.frombuffer(chunk, np.uint8).reshape(small_h, small_w)
-                    found = cascade.detectMultiScale(
-                        frame, scaleFactor=1.15, minNeighbors=4, minSize=(min_face, min_face)
-                    )
-                    times.append(len(times) / SAMPLE_FPS)
-                    detections.append(
-                        [(x * back_x, y * back_y, w * back_x, h * back_y) for x, y, w, h in found]
-                    )
-                code = process.wait()
-        finally:
-            if process.returncode is None:
-                kill_process_group(process)
-                process.wait()
-            process.stdout.close()
-        stderr.seek(0)
-        output = stderr.read()
-    if code != 0 and watchdog.expired.is_set():
-        raise timed_out(what, timeout, command, output)
-    if code != 0 or not times:
-        detail = (
-            f"ffmpeg exited with status {code} after {len(times)} frames "
-            f"(input: {source}, {start:.3f}s + {length:.3f}s): "
-            f"{output_tail(output, empty='no frames could be decoded')}"
-        )
-        log.warning("Could not %s: %s", what, detail)
-        raise PipelineError(
-            "Could not read the video to find faces in it. The video may be damaged or in "
-            "a format ClipGen cannot process; try again, or try another file.",
-            detail=detail,
-        )
-    return times, detections
 
 
 @dataclass
@@ -320,19 +330,7 @@ def _main_faces(
     """
     chosen: list[Box | None] = [None] * len(times)
     for first, last, _ in _segments(times, cuts):
-        tracks: list[_Track] = []
-        for index in range(first, last):
-            for box in detections[index]:
-                near = [t for t in tracks if t.distance(box) < 0.75 * max(box[2], t.width)]
-                if near:
-                    track = min(near, key=lambda t: t.distance(box))
-                else:
-                    track = _Track(box[0] + box[2] / 2, box[1] + box[3] / 2, box[2])
-                    tracks.append(track)
-                track.add(index, box)
-        # A face seen in one sample only is usually a false detection.
-        tracks = [t for t in tracks if len(t.boxes) >= min(2, last - first)]
-        tracks.sort(key=lambda t: t.score, reverse=True)
+        tracks = _shot_tracks(detections, first, last)
         if not tracks:
             continue
         main = tracks[0]
@@ -348,6 +346,24 @@ def _main_faces(
             if index is not None:
                 chosen[index] = main.boxes[index]
     return chosen
+
+
+def _shot_tracks(detections: list[list[Box]], first: int, last: int) -> list[_Track]:
+    """The faces of samples [first, last) of one shot, tracked, the most main first."""
+    tracks: list[_Track] = []
+    for index in range(first, last):
+        for box in detections[index]:
+            near = [t for t in tracks if t.distance(box) < 0.75 * max(box[2], t.width)]
+            if near:
+                track = min(near, key=lambda t: t.distance(box))
+            else:
+                track = _Track(box[0] + box[2] / 2, box[1] + box[3] / 2, box[2])
+                tracks.append(track)
+            track.add(index, box)
+    # A face seen in one sample only is usually a false detection.
+    tracks = [t for t in tracks if len(t.boxes) >= min(2, last - first)]
+    tracks.sort(key=lambda t: t.score, reverse=True)
+    return tracks
 
 
 def _segments(times: list[float], cuts: list[float]) -> list[tuple[int, int, float]]:
@@ -370,12 +386,9 @@ def _crop_path(
 ) -> tuple[tuple[float, int, int], ...]:
     """Keyframes of a crop that keeps the main face framed without chasing every twitch."""
     crop_w, crop_h = crop
-    max_x, max_y = source[0] - crop_w, source[1] - crop_h
 
     def goal(face: Box) -> tuple[float, float]:
-        x = face[0] + face[2] / 2 - crop_w / 2
-        y = face[1] + face[3] / 2 - HEADROOM * crop_h
-        return min(max(x, 0.0), max_x), min(max(y, 0.0), max_y)
+        return _goal(face, crop, source)
 
     known = [goal(face) for face in faces if face is not None]
     fallback = (statistics.median(p[0] for p in known), statistics.median(p[1] for p in known))
@@ -412,6 +425,223 @@ def _crop_path(
             points.append((before, points[-1][1], points[-1][2]))
         points.extend(_simplify(path))
     return tuple((round(t, 3), round(x), round(y)) for t, x, y in points)
+
+
+@dataclass(frozen=True)
+class _Shot:
+    """Samples [first, last) between two scene cuts, from `begin` seconds.
+
+    `pair` (left, right) is set when two people share the shot, and `turns` then say who
+    is framed over which samples: runs [first, last) of "left", "right" or "split".
+    """
+
+    first: int
+    last: int
+    begin: float
+    pair: tuple[_Track, _Track] | None = None
+    turns: tuple[tuple[int, int, Turn], ...] = ()
+
+
+def _pairs(
+    times: list[float], detections: list[list[Box]], cuts: list[float]
+) -> dict[int, tuple[_Track, _Track]]:
+    """The two people (left, right) of each shot that has two, by its first sample."""
+    pairs = {}
+    for first, last, _ in _segments(times, cuts):
+        tracks = [
+            t
+            for t in _shot_tracks(detections, first, last)
+            if len(t.boxes) >= PAIR_SHARE * (last - first)
+        ]
+        if len(tracks) >= 2 and tracks[1].width >= PAIR_MIN_WIDTH * tracks[0].width:
+            left, right = sorted(tracks[:2], key=lambda t: t.x)
+            pairs[first] = (left, right)
+    return pairs
+
+
+def _shot_turns(
+    times: list[float],
+    cuts: list[float],
+    samples: FaceSamples,
+    pairs: dict[int, tuple[_Track, _Track]],
+    energy: list[float],
+    layout: str,
+) -> list[_Shot]:
+    """Every shot, and for those with two people, who is framed when under `layout`."""
+    shots = []
+    for first, last, begin in _segments(times, cuts):
+        pair = pairs.get(first)
+        if pair is None:
+            shots.append(_Shot(first, last, begin))
+            continue
+        if layout == "split":
+            turns: list[tuple[int, int, Turn]] = [(0, last - first, "split")]
+        else:
+            labels = speaking(
+                _mouths(pair[0], samples, first, last),
+                _mouths(pair[1], samples, first, last),
+                energy[first:last],
+            )
+            turns = hold_turns(labels, default="split", sample_s=1 / SAMPLE_FPS)
+            if layout == "speaker":
+                # Always one face: a stack becomes the speaker the single crop would show.
+                shown = followed([turn for _, _, turn in turns], _main_of(pair))
+                turns = _joined(
+                    [(a, b, turn) for (a, b, _), turn in zip(turns, shown, strict=True)]
+                )
+        runs = tuple((first + a, first + b, turn) for a, b, turn in turns)
+        shots.append(_Shot(first, last, begin, pair, runs))
+    return shots
+
+
+def _main_of(pair: tuple[_Track, _Track]) -> Turn:
+    """Which of the two is the shot's main face (seen most, and biggest)."""
+    return "left" if pair[0].score >= pair[1].score else "right"
+
+
+def _joined(turns: list[tuple[int, int, Turn]]) -> list[tuple[int, int, Turn]]:
+    """Neighbouring turns of the same framing as one."""
+    joined: list[tuple[int, int, Turn]] = []
+    for first, last, turn in turns:
+        if joined and joined[-1][2] == turn:
+            joined[-1] = (joined[-1][0], last, turn)
+        else:
+            joined.append((first, last, turn))
+    return joined
+
+
+def _mouths(track: _Track, samples: FaceSamples, first: int, last: int) -> list[float | None]:
+    """The track's mouth movement per sample of [first, last), None where it was not seen."""
+    moved: list[float | None] = []
+    for index in range(first, last):
+        box = track.boxes.get(index)
+        moved.append(
+            None if box is None else samples.mouths[index][samples.boxes[index].index(box)]
+        )
+    return moved
+
+
+def _speaker_path(
+    times: list[float],
+    faces: list[Box | None],
+    shots: list[_Shot],
+    crop: tuple[int, int],
+    source: tuple[int, int],
+) -> tuple[tuple[float, int, int], ...]:
+    """Keyframes of the single crop: the main face in one-person shots, the speaker in
+    two-person shots; a hard cut at every scene cut."""
+    points: list[tuple[float, float, float]] = []
+    for shot in shots:
+        if shot.pair is not None:
+            path = _turn_path(times, shot, crop, source)
+        elif any(face is not None for face in faces[shot.first : shot.last]):
+            path = [
+                (float(t), float(x), float(y))
+                for t, x, y in _crop_path(
+                    times[shot.first : shot.last], faces[shot.first : shot.last], [], crop, source
+                )
+            ]
+        else:
+            path = [(times[shot.first], (source[0] - crop[0]) / 2, (source[1] - crop[1]) / 2)]
+        if points:
+            # A hard cut: hold the old framing up to the cut, then jump.
+            path[0] = (shot.begin, *path[0][1:])
+            before = max(shot.begin - CUT_EPSILON, points[-1][0] + CUT_EPSILON / 10)
+            points.append((before, points[-1][1], points[-1][2]))
+        points.extend(path)
+    return tuple((round(t, 3), round(x), round(y)) for t, x, y in points)
+
+
+def _turn_path(
+    times: list[float], shot: _Shot, crop: tuple[int, int], source: tuple[int, int]
+) -> list[tuple[float, float, float]]:
+    """The single crop through a two-person shot: on each speaker, easing between them.
+
+    Under a stack the single crop waits on whoever speaks next, so that it is already in
+    place when the stack ends; changes next to a stack are hidden by it and need no ease.
+    """
+    assert shot.pair is not None
+    tracks = {"left": shot.pair[0], "right": shot.pair[1]}
+    turns = [turn for _, _, turn in shot.turns]
+    targets = followed(turns, _main_of(shot.pair))
+    path: list[tuple[float, float, float]] = []
+    for index, (first, last, turn) in enumerate(shot.turns):
+        track = tracks[targets[index]]
+        fallback = (track.x - track.width / 2, track.y - track.width / 2, track.width, track.width)
+        goals = [_goal(track.boxes.get(i, fallback), crop, source) for i in range(first, last)]
+        xs = _follow(_median3([g[0] for g in goals]), DEAD_ZONE * crop[0])
+        ys = _follow(_median3([g[1] for g in goals]), DEAD_ZONE * crop[1])
+        run = _simplify(list(zip(times[first:last], xs, ys, strict=True)))
+        if path and targets[index] != targets[index - 1]:
+            switch = times[first]
+            eased = "split" not in (turn, turns[index - 1])
+            half = SWITCH_EASE_S / 2 if eased else 0.0
+            end = switch - half if eased else switch - CUT_EPSILON
+            path = [p for p in path if p[0] < end]
+            path.append((end, path[-1][1], path[-1][2]) if path else (end, *run[0][1:]))
+            arrive = switch + half
+            run = [(arrive, *run[0][1:])] + [p for p in run if p[0] > arrive]
+        path.extend(run)
+    return path
+
+
+def _split_plan(
+    times: list[float],
+    length: float,
+    shots: list[_Shot],
+    out: tuple[int, int],
+    source: tuple[int, int],
+) -> tuple[
+    tuple[tuple[float, float], ...],
+    tuple[int, int],
+    tuple[tuple[float, int, int, int, int], ...],
+]:
+    """When the two faces are stacked, the windows' size and their places (see CropPlan)."""
+    runs = []
+    for index, shot in enumerate(shots):
+        end = shots[index + 1].begin if index + 1 < len(shots) else length
+        for first, last, turn in shot.turns:
+            if turn == "split":
+                begin = shot.begin if first == shot.first else times[first]
+                runs.append((begin, times[last] if last < shot.last else end, shot))
+    if not runs:
+        return (), (0, 0), ()
+    heights = [box[3] for _, _, shot in runs for track in shot.pair for box in track.boxes.values()]
+    half_aspect = out[0] / (out[1] // 2)
+    height = min(float(source[1]), SPLIT_FACE_HEIGHTS * statistics.median(heights))
+    width = min(float(source[0]), height * half_aspect)
+    size = (_even(width), _even(width / half_aspect))
+    spans: list[tuple[float, float]] = []
+    keyframes = []
+    for begin, end, shot in runs:
+        places = []
+        for track in shot.pair:
+            box = _median_box(list(track.boxes.values()))
+            x = box[0] + box[2] / 2 - size[0] / 2
+            y = box[1] + box[3] / 2 - SPLIT_HEADROOM * size[1]
+            places += [
+                round(min(max(x, 0.0), source[0] - size[0])),
+                round(min(max(y, 0.0), source[1] - size[1])),
+            ]
+        keyframes.append((round(begin, 3), *places))
+        if spans and abs(spans[-1][1] - begin) < CUT_EPSILON:
+            spans[-1] = (spans[-1][0], round(end, 3))
+        else:
+            spans.append((round(begin, 3), round(end, 3)))
+    return tuple(spans), size, tuple(keyframes)
+
+
+def _median_box(boxes: list[Box]) -> Box:
+    """The median of each of the boxes' x, y, w and h."""
+    return tuple(statistics.median(box[k] for box in boxes) for k in range(4))  # type: ignore[return-value]
+
+
+def _goal(face: Box, crop: tuple[int, int], source: tuple[int, int]) -> tuple[float, float]:
+    """Where the crop's top-left corner goes to frame `face`, kept inside the source."""
+    crop_w, crop_h = crop
+    x = face[0] + face[2] / 2 - crop_w / 2
+    y = face[1] + face[3] / 2 - HEADROOM * crop_h
+    return min(max(x, 0.0), source[0] - crop_w), min(max(y, 0.0), source[1] - crop_h)
 
 
 def _median3(values: list[float]) -> list[float]:

@@ -63,7 +63,7 @@ def render_clip(
     width, height = ASPECT_SIZES[options.aspect]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        plan = plan_crop(source, info, start, end, options.aspect, list(scene_cuts))
+        plan = plan_crop(source, info, start, end, options.aspect, list(scene_cuts), options.layout)
         spoken = clip_words(words, start, end)
         write_srt(spoken, srt, until=end - start)
         write_vtt(spoken, vtt, until=end - start)

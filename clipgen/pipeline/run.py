@@ -99,6 +99,10 @@ def check_options(options: GenerateOptions) -> None:
         raise PipelineError(f"Choose an aspect of {_one_of(ASPECTS)}.")
     if options.captions not in CAPTION_STYLES:
         raise PipelineError(f"Choose captions {_one_of(CAPTION_STYLES)}.")
+    from clipgen.pipeline.options import LAYOUTS
+
+    if options.layout not in LAYOUTS:
+        raise PipelineError(f"Choose a layout of {_one_of(LAYOUTS)}.")
     if len(options.prompt) > MAX_PROMPT_LENGTH:
         raise PipelineError(f"Keep the prompt to {MAX_PROMPT_LENGTH} characters.")
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 Aspect = Literal["9:16", "1:1", "16:9"]
 CaptionStyle = Literal["off", "plain", "animated"]
+Layout = Literal["auto", "speaker", "split", "fit"]
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "9:16": (1080, 1920),
@@ -149,6 +150,7 @@ class GenerateOptions:
     captions: CaptionStyle = "animated"
     language: str = "auto"
     prompt: str = ""
+    layout: Layout = "auto"  # how two people are framed; older stored options lack it
 
 
 @dataclass(frozen=True)

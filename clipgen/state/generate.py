@@ -20,7 +20,16 @@ from clipgen.state.session import SessionState, run_as
 
 UPLOAD_ID = "source-video"
 ACCEPTED_EXTENSIONS = sorted(videos.ACCEPTED_EXTENSIONS)
-_OPTION_NAMES = {"clip_count", "length", "custom_min", "custom_max", "aspect", "captions", "prompt"}
+_OPTION_NAMES = {
+    "clip_count",
+    "length",
+    "custom_min",
+    "custom_max",
+    "aspect",
+    "captions",
+    "layout",
+    "prompt",
+}
 
 
 def _upload_folder() -> Path:
@@ -111,6 +120,7 @@ def options_from(state, prompt: str = "") -> GenerateOptions:
         max_seconds=high,
         aspect=state.aspect,
         captions=state.captions,
+        layout=state.layout,
         prompt=str(prompt or "").strip(),
     )
 
@@ -174,6 +184,7 @@ class GenerateState(SessionState):
     custom_max: str = "45"
     aspect: str = opts.DEFAULT_ASPECT
     captions: str = opts.DEFAULT_CAPTIONS
+    layout: str = opts.DEFAULT_LAYOUT
     prompt: str = ""
     start_error: str = ""
     starting: bool = False

@@ -60,7 +60,15 @@ ENDING_CHOICES = [
 ]
 SORT_CHOICES = list(SORTS.items())
 ACTIVE_JOB_STATUSES = ("queued", "running")
-_CLAIM_OPTION_NAMES = {"clip_count", "length", "custom_min", "custom_max", "aspect", "captions"}
+_CLAIM_OPTION_NAMES = {
+    "clip_count",
+    "length",
+    "custom_min",
+    "custom_max",
+    "aspect",
+    "captions",
+    "layout",
+}
 
 
 # --- plain values for the pages ------------------------------------------------------------
@@ -560,6 +568,7 @@ class ClaimState(SessionState):
     custom_max: str = "45"
     aspect: str = opts.DEFAULT_ASPECT
     captions: str = opts.DEFAULT_CAPTIONS
+    layout: str = opts.DEFAULT_LAYOUT
     generate_error: str = ""
 
     uploading: bool = False
@@ -689,6 +698,7 @@ class ClaimState(SessionState):
         self.aspect = aspect if aspect in opts.ASPECTS else opts.DEFAULT_ASPECT
         captions = self.campaign.get("captions_value", "")
         self.captions = captions if captions in opts.CAPTION_STYLES else opts.DEFAULT_CAPTIONS
+        self.layout = opts.DEFAULT_LAYOUT  # campaigns set no layout
 
     @rx.event
     def open_page(self):

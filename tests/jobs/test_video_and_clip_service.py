@@ -731,10 +731,13 @@ def test_an_edited_caption_survives_the_next_trim(
         clips.clip_words_key(ada.id, ada_clip.job_id, ada_clip.rank, 2),
         _Bytes(json.dumps(edited).encode()),
     )
-    session.exec(update(Clip).where(Clip.id == ada_clip.id).values(start_s=10.0, end_s=12.0))
+    session.exec(
+        update(Clip).where(Clip.id == ada_clip.id).values(start_s=10.0, end_s=12.0, layout="split")
+    )
     session.commit()
     source = clips.trim_source(session=session, clip_id=ada_clip.id)
     assert [w.text for w in clips.current_words(source)] == ["Cash", "flows", "trees", "today."]
+    assert source.layout == "split"  # a trim is framed as the clip was
     # 10.5 is inside the edited "Cash" (10.0-11.0), not in the old pause.
     clips.request_trim(session=session, actor=ada, clip_id=ada_clip.id, start_s=10.5, end_s=13.5)
     row = _row(session, ada_clip.id)

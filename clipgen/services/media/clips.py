@@ -221,6 +221,7 @@ class TrimSource:
     transcript: str
     aspect: str
     captions: str
+    layout: str
     video_key: str
     source_key: str
     source_filename: str
@@ -659,6 +660,7 @@ def _trim_source_of(session: Session, clip: Clip) -> TrimSource:
         transcript=clip.transcript,
         aspect=clip.aspect,
         captions=clip.captions,
+        layout=clip.layout,
         video_key=clip.video_key,
         source_key=source_key,
         source_filename=source_filename,

@@ -136,6 +136,7 @@ class ClipRecord:
     thumbnail_key: str
     aspect: str
     captions: str
+    layout: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -521,6 +522,7 @@ def _clip_row(job: ProcessingJob, record: ClipRecord) -> Clip:
         transcript=record.transcript,
         aspect=record.aspect[:8],
         captions=record.captions[:16],
+        layout=record.layout[:16],
         status=ClipStatus.READY,
         video_key=record.video_key,
         srt_key=record.srt_key,
