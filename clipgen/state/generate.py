@@ -20,16 +20,11 @@ from clipgen.state.session import SessionState, run_as
 
 UPLOAD_ID = "source-video"
 ACCEPTED_EXTENSIONS = sorted(videos.ACCEPTED_EXTENSIONS)
-_OPTION_NAMES = {
-    "clip_count",
-    "length",
-    "custom_min",
-    "custom_max",
-    "aspect",
-    "captions",
-    "layout",
-    "prompt",
-}
+# The clip choices `clip_options` offers (a claim's generation has no topic prompt).
+CLIP_OPTION_NAMES = frozenset(
+    {"clip_count", "length", "custom_min", "custom_max", "aspect", "captions", "layout"}
+)
+_OPTION_NAMES = CLIP_OPTION_NAMES | {"prompt"}
 
 
 def _upload_folder() -> Path:

@@ -28,7 +28,12 @@ from clipgen.services.market.claims import ClaimDetail, ClaimView
 from clipgen.services.media import clips, videos
 from clipgen.services.money.amounts import format_cents, parse_dollars
 from clipgen.services.money.tiers import TierStanding
-from clipgen.state.generate import options_from, progress_percent, receive_video
+from clipgen.state.generate import (
+    CLIP_OPTION_NAMES,
+    options_from,
+    progress_percent,
+    receive_video,
+)
 from clipgen.state.job import (
     POLL_SECONDS,
     STAGE_LABELS,
@@ -60,15 +65,6 @@ ENDING_CHOICES = [
 ]
 SORT_CHOICES = list(SORTS.items())
 ACTIVE_JOB_STATUSES = ("queued", "running")
-_CLAIM_OPTION_NAMES = {
-    "clip_count",
-    "length",
-    "custom_min",
-    "custom_max",
-    "aspect",
-    "captions",
-    "layout",
-}
 
 
 # --- plain values for the pages ------------------------------------------------------------
@@ -756,7 +752,7 @@ class ClaimState(SessionState):
     @rx.event
     def set_option(self, name: str, value: str):
         """One setter for the generation controls; unknown names are ignored."""
-        if name in _CLAIM_OPTION_NAMES and isinstance(value, str):
+        if name in CLIP_OPTION_NAMES and isinstance(value, str):
             setattr(self, name, value[:20])
 
     def _options(self) -> GenerateOptions:
