@@ -52,6 +52,7 @@ def _input(name: str, *children: rx.Component, fixed: bool = False, **props) -> 
         *children,
         name=name,
         default_value=Form.values[name],
+        key=Form.form_key,
         disabled=Form.editing_live if fixed else False,
         width="100%",
         auto_complete="off",
@@ -72,6 +73,7 @@ def _select(name: str, choices: dict[str, str]) -> rx.Component:
         rx.select.content(*[rx.select.item(label, value=key) for key, label in choices.items()]),
         name=name,
         default_value=Form.values[name],
+        key=Form.form_key,
         disabled=Form.editing_live,
     )
 
@@ -218,6 +220,7 @@ def _brief() -> rx.Component:
             rx.text_area(
                 name="brief",
                 default_value=Form.values["brief"],
+                key=Form.form_key,
                 placeholder="What the clips are for, the moments you like, the tone…",
                 max_length=MAX_BRIEF,
                 rows="5",
@@ -239,6 +242,7 @@ def _requirements() -> rx.Component:
                         label,
                         name=f"platform_{key}",
                         default_checked=Form.platforms_chosen.contains(key),
+                        key=f"{key}-{Form.form_key}",
                         disabled=Form.editing_live,
                         custom_attrs={"data-testid": f"campaign-platform-{key}"},
                     )
@@ -285,6 +289,7 @@ def _requirements() -> rx.Component:
             rx.text_area(
                 name="donts",
                 default_value=Form.values["donts"],
+                key=Form.form_key,
                 placeholder="No competitor logos, no music over the speaker…",
                 max_length=MAX_DONTS,
                 rows="3",
@@ -405,7 +410,6 @@ def campaign_form() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        key=Form.form_key,
         on_submit=Form.save,
         reset_on_submit=False,
         width="100%",

@@ -337,7 +337,8 @@ class CampaignFormState(SessionState):
 
     values: dict[str, str] = new_form_values()
     platforms_chosen: list[str] = ["youtube"]
-    # Changed whenever `values` are loaded: the form is drawn afresh with them.
+    # Changed whenever `values` are loaded: the fields are drawn afresh with them. Only the
+    # fields: the source's drop zone stays, or a file being chosen would be lost with it.
     form_key: int = 0
     editing_id: int = 0
     editing_live: bool = False
