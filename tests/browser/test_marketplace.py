@@ -201,3 +201,81 @@ def market_loop(
     expect(client.get_by_test_id("profile-rating")).to_contain_text("Sharp cut, good caption.")
     expect(client.get_by_test_id("portfolio-clip")).to_have_count(1)
     _shoot(client, setup, "profile")
+
+
+def _hold_server_messages(page: Page) -> dict:
+    """Route the app's websocket through the test: while `hold["on"]`, what the server
+    sends waits in `hold["held"]` until `_release` delivers it, in order (the page's own
+    messages always go through). A page load then stays unfinished for as long as the test
+    wants, as it does for a while on a busy server."""
+    hold: dict = {"on": False, "held": []}
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message) -> None:
+            if hold["on"]:
+                hold["held"].append((ws, message))
+            else:
+                ws.send(message)
+
+        server.on_message(to_page)
+        ws.on_message(lambda message: server.send(message))
+
+    page.route_web_socket(re.compile(r"/_event/"), route)
+    return hold
+
+
+def _release(hold: dict) -> None:
+    hold["on"] = False
+    held, hold["held"] = hold["held"], []
+    for ws, message in held:
+        ws.send(message)
+
+
+def test_a_file_chosen_while_the_campaign_form_loads_is_never_lost(
+    page: Page, app_url: str, source_file: Path
+) -> None:
+    """Whoever opens the file dialog on /campaigns/new before its state has loaded must get
+    their file uploaded, or find the drop zone not usable yet: never a file silently lost
+    (loading the form used to redraw the zone, so the dialog's file went nowhere)."""
+    hold = _hold_server_messages(page)
+    choosers = []
+    page.on("filechooser", lambda chooser: choosers.append(chooser))
+    for path in ("/campaigns/new", "/campaigns", "/dashboard", "/register"):
+        page.goto(f"{app_url}{path}")  # the dev server compiles a page on its first visit
+        page.wait_for_load_state("networkidle")
+    _register(page, app_url, "client", _email("early"), name="Early Co")
+    page.get_by_test_id("nav").first.get_by_text("Campaigns", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/campaigns$"))
+    expect(page.get_by_test_id("new-campaign")).to_be_visible()
+
+    hold["on"] = True  # the new page's on_load answers are on their way, slowly
+    page.get_by_test_id("new-campaign").click()
+    expect(page).to_have_url(re.compile(r"/campaigns/new$"))
+    zone = page.get_by_test_id("campaign-upload-zone")
+    expect(zone).to_be_visible()
+    zone.click()  # at once, as an impatient person would
+    page.wait_for_timeout(300)  # a file dialog, if one opens, has opened by now
+    early = list(choosers)
+    assert early or zone.get_attribute("aria-disabled") == "true"
+    assert early or zone.get_attribute("aria-busy") == "true"
+    _release(hold)
+
+    # The page has applied all it was sent once a later answer shows: switch the source
+    # to a link and back.
+    page.get_by_role("radio", name="Link to the video").click()
+    expect(page.get_by_test_id("campaign-source_url")).to_be_visible()
+    page.get_by_role("radio", name="Upload or pick a video").click()
+    expect(zone).to_be_visible()
+
+    if early:
+        early[0].set_files(str(source_file))
+    else:
+        expect(zone).to_have_attribute("aria-disabled", "false")
+        with page.expect_file_chooser() as chooser:
+            zone.click()
+        chooser.value.set_files(str(source_file))
+    expect(page.get_by_test_id("campaign-source-name")).to_have_text(
+        "launch talk.mp4", timeout=60_000
+    )
