@@ -83,7 +83,9 @@ def market_loop(
     expect(client).to_have_url(re.compile(r"/campaigns$"))
     client.get_by_test_id("new-campaign").click()
     expect(client).to_have_url(re.compile(r"/campaigns/new$"))
-    # The form is filled from the server's state once loaded; choose the file after that.
+    # "15" is also the default and networkidle ignores the websocket: the page's state may
+    # still be loading here, and the drop zone must take the file all the same (see
+    # test_a_file_chosen_while_the_campaign_form_loads_is_never_lost).
     expect(client.get_by_test_id("campaign-min_length_s")).to_have_value("15")
     client.wait_for_load_state("networkidle")
     client.get_by_test_id("campaign-upload-zone").locator("input[type=file]").set_input_files(
