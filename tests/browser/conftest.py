@@ -15,9 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from clipgen.config import PROJECT_ROOT
 from tests.support.services import free_port
+
+# A 2-core CI machine runs the app, its worker, Chromium and the tests at once: a page
+# that answers in a second when idle can take several under that load. Assertions wait
+# up to 10 s (Playwright's default is 5) before they count as failed.
+expect.set_options(timeout=10_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
