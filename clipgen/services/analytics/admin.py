@@ -1,0 +1,198 @@
+"""The admins' dashboard: platform revenue, gross volume, money owed to clippers, the
+payout queue, open fraud flags and signups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from clipgen.models import (
+    AccountKind,
+    FlagStatus,
+    FraudFlag,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Payout,
+    PayoutStatus,
+    Role,
+    User,
+    utcnow,
+)
+from clipgen.services.access import require_role
+from clipgen.services.analytics.common import amount_if, running_by_day, spend_kinds
+from clipgen.services.analytics.periods import (
+    DEFAULT_RANGE,
+    Window,
+    as_day,
+    day_of,
+    days_of,
+    window,
+)
+from clipgen.services.auth.service import UserView
+
+OWED_KINDS = (
+    AccountKind.CLIPPER_PENDING,
+    AccountKind.CLIPPER_AVAILABLE,
+    AccountKind.CLIPPER_PAYOUT_PENDING,
+)
+
+
+@dataclass(frozen=True)
+class AdminDay:
+    day: date
+    revenue_cents: int
+    gross_volume_cents: int
+    owed_cents: int  # to clippers at the end of the day
+    clipper_signups: int
+    client_signups: int
+
+
+@dataclass(frozen=True)
+class AdminDashboard:
+    period: Window
+    days: tuple[AdminDay, ...]
+    owed_pending_cents: int
+    owed_available_cents: int
+    owed_in_payout_cents: int
+    payouts_waiting: int
+    payouts_waiting_cents: int
+    oldest_payout_waiting: timedelta | None
+    flags_open: int
+    oldest_flag_open: timedelta | None
+
+    @property
+    def revenue_in_range_cents(self) -> int:
+        return sum(day.revenue_cents for day in self.days)
+
+    @property
+    def gross_volume_in_range_cents(self) -> int:
+        return sum(day.gross_volume_cents for day in self.days)
+
+    @property
+    def owed_cents(self) -> int:
+        return self.owed_pending_cents + self.owed_available_cents + self.owed_in_payout_cents
+
+    @property
+    def signups_in_range(self) -> int:
+        return sum(day.clipper_signups + day.client_signups for day in self.days)
+
+
+def _volume_by_day(session: Session, period: Window) -> dict[date, tuple[int, int]]:
+    """(platform revenue, gross volume) per day: the platform's cut, and everything clips
+    took from escrow (the clipper's share and the cut), net of fraud reversals."""
+    day = day_of(LedgerEntry.created_at)
+    where = [
+        col(LedgerAccount.kind).in_(
+            [str(AccountKind.PLATFORM_REVENUE), str(AccountKind.CLIPPER_PENDING)]
+        ),
+        col(LedgerTransaction.kind).in_(spend_kinds()),
+    ]
+    if period.since is not None:
+        where.append(col(LedgerEntry.created_at) >= period.since)
+    rows = session.exec(
+        select(
+            day,
+            func.sum(amount_if(LedgerAccount.kind == AccountKind.PLATFORM_REVENUE)),
+            func.sum(LedgerEntry.amount_cents),
+        )
+        .select_from(LedgerEntry)
+        .join(LedgerAccount, col(LedgerAccount.id) == LedgerEntry.account_id)
+        .join(LedgerTransaction, col(LedgerTransaction.id) == LedgerEntry.transaction_id)
+        .where(*where)
+        .group_by(day)
+    ).all()
+    return {as_day(d): (int(revenue), int(gross)) for d, revenue, gross in rows}
+
+
+def _signups_by_day(session: Session, period: Window) -> dict[date, tuple[int, int]]:
+    day = day_of(User.created_at)
+    where = [] if period.since is None else [col(User.created_at) >= period.since]
+    rows = session.exec(
+        select(
+            day,
+            func.sum(case((col(User.is_clipper), 1), else_=0)),
+            func.sum(case((col(User.is_client), 1), else_=0)),
+        )
+        .where(*where)
+        .group_by(day)
+    ).all()
+    return {as_day(d): (int(clippers), int(clients)) for d, clippers, clients in rows}
+
+
+def admin_dashboard(
+    *,
+    session: Session,
+    actor: UserView,
+    range_key: str = DEFAULT_RANGE,
+    now: datetime | None = None,
+) -> AdminDashboard:
+    """The platform's figures for the range (admins only)."""
+    require_role(actor, Role.ADMIN)
+    now = now or utcnow()
+    period = window(range_key, now=now)
+    volume = _volume_by_day(session, period)
+    signups = _signups_by_day(session, period)
+    owed_rows = running_by_day(
+        session,
+        {"owed": LedgerEntry.amount_cents},
+        where=[col(LedgerAccount.kind).in_([str(kind) for kind in OWED_KINDS])],
+    )
+    days = days_of(period, [*volume, *signups, *(row[0] for row in owed_rows)])
+    owed_by_day = {day: running["owed"] for day, _, running in owed_rows}
+    owed = 0
+    for day, _, running in owed_rows:
+        if day >= days[0]:
+            break
+        owed = running["owed"]
+    grid = []
+    for day in days:
+        owed = owed_by_day.get(day, owed)
+        revenue, gross = volume.get(day, (0, 0))
+        clippers, clients = signups.get(day, (0, 0))
+        grid.append(AdminDay(day, revenue, gross, owed, clippers, clients))
+
+    balances = dict(
+        session.exec(
+            select(LedgerAccount.kind, func.coalesce(func.sum(LedgerAccount.balance_cents), 0))
+            .where(col(LedgerAccount.kind).in_([str(kind) for kind in OWED_KINDS]))
+            .group_by(col(LedgerAccount.kind))
+        ).all()
+    )
+    waiting, waiting_cents, oldest_payout = session.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Payout.amount_cents), 0),
+            func.min(Payout.requested_at),
+        ).where(Payout.status == PayoutStatus.REQUESTED)
+    ).one()
+    flags, oldest_flag = session.exec(
+        select(func.count(), func.min(FraudFlag.created_at)).where(
+            FraudFlag.status == FlagStatus.OPEN
+        )
+    ).one()
+    return AdminDashboard(
+        period=period,
+        days=tuple(grid),
+        owed_pending_cents=int(balances.get(str(AccountKind.CLIPPER_PENDING), 0)),
+        owed_available_cents=int(balances.get(str(AccountKind.CLIPPER_AVAILABLE), 0)),
+        owed_in_payout_cents=int(balances.get(str(AccountKind.CLIPPER_PAYOUT_PENDING), 0)),
+        payouts_waiting=int(waiting),
+        payouts_waiting_cents=int(waiting_cents),
+        oldest_payout_waiting=_age(oldest_payout, now),
+        flags_open=int(flags),
+        oldest_flag_open=_age(oldest_flag, now),
+    )
+
+
+def _age(moment: datetime | str | None, now: datetime) -> timedelta | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):  # an aggregate of a timestamp comes back as text on SQLite
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=now.tzinfo)
+    return max(timedelta(0), now - moment)
