@@ -136,25 +136,6 @@ def admin_dashboard(
     period = window(range_key, now=now)
     volume = _volume_by_day(session, period)
     signups = _signups_by_day(session, period)
-    owed_rows = running_by_day(
-        session,
-        {"owed": LedgerEntry.amount_cents},
-        where=[col(LedgerAccount.kind).in_([str(kind) for kind in OWED_KINDS])],
-    )
-    days = days_of(period, [*volume, *signups, *(row[0] for row in owed_rows)])
-    owed_by_day = {day: running["owed"] for day, _, running in owed_rows}
-    owed = 0
-    for day, _, running in owed_rows:
-        if day >= days[0]:
-            break
-        owed = running["owed"]
-    grid = []
-    for day in days:
-        owed = owed_by_day.get(day, owed)
-        revenue, gross = volume.get(day, (0, 0))
-        clippers, clients = signups.get(day, (0, 0))
-        grid.append(AdminDay(day, revenue, gross, owed, clippers, clients))
-
     balances = dict(
         session.exec(
             select(LedgerAccount.kind, func.coalesce(func.sum(LedgerAccount.balance_cents), 0))
@@ -162,6 +143,23 @@ def admin_dashboard(
             .group_by(col(LedgerAccount.kind))
         ).all()
     )
+    owed_now = sum(int(cents) for cents in balances.values())
+    # What is owed at the end of a day: what is owed now, less the range's movements since.
+    in_range = [col(LedgerAccount.kind).in_([str(kind) for kind in OWED_KINDS])]
+    if period.since is not None:
+        in_range.append(col(LedgerEntry.created_at) >= period.since)
+    owed_rows = running_by_day(session, {"owed": LedgerEntry.amount_cents}, where=in_range)
+    moved = owed_rows[-1][2]["owed"] if owed_rows else 0
+    days = days_of(period, [*volume, *signups, *(row[0] for row in owed_rows)])
+    owed_by_day = {day: running["owed"] for day, _, running in owed_rows}
+    owed = 0
+    grid = []
+    for day in days:
+        owed = owed_by_day.get(day, owed)
+        revenue, gross = volume.get(day, (0, 0))
+        clippers, clients = signups.get(day, (0, 0))
+        grid.append(AdminDay(day, revenue, gross, owed_now - moved + owed, clippers, clients))
+
     waiting, waiting_cents, oldest_payout = session.exec(
         select(
             func.count(),

@@ -32,7 +32,7 @@ from clipgen.services.analytics.common import (
     spend_kinds,
 )
 from clipgen.services.analytics.periods import DEFAULT_RANGE, Window, days_of, window
-from clipgen.services.analytics.views import carried, views_by_day, views_in_range
+from clipgen.services.analytics.views import carried, views_summary
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import NotFound
 
@@ -191,8 +191,9 @@ def _submissions_by_state(session: Session, period: Window, campaign_ids) -> dic
     return {state: int(found.get(state, 0)) for state in SUBMISSION_STATES}
 
 
-def _top_clippers(session: Session, period: Window, scope: list, campaign_ids):
-    per_clipper = views_in_range(session, period, where=scope, group="clipper")
+def _top_clippers(
+    session: Session, per_clipper: dict[int, tuple[int, int]], campaign_ids
+) -> tuple[ClipperFigures, ...]:
     top = sorted(per_clipper, key=lambda c: (-per_clipper[c][1], -per_clipper[c][0], c))
     top = [c for c in top if per_clipper[c][0] > 0][:TOP_CLIPPERS]
     if not top:
@@ -220,33 +221,34 @@ def _top_clippers(session: Session, period: Window, scope: list, campaign_ids):
 def _dashboard(
     session: Session, period: Window, scope: list, campaign_ids, *, single: Campaign | None
 ) -> ClientDashboard:
-    per_campaign = views_in_range(session, period, where=scope, group="campaign")
+    # One line for the views of everything in scope, and one per campaign (per clip on a
+    # campaign's own page) for the ones with the most views gained in the range.
+    series_by = "campaign" if single is None else "submission"
+    views = views_summary(
+        session,
+        period,
+        where=scope,
+        totals_by=("campaign", "clipper"),
+        series_by=series_by,
+        series_count=SERIES_SHOWN,
+    )
+    per_campaign = views.totals["campaign"]
     campaigns = _campaign_figures(session, period, campaign_ids, per_campaign)
     money_rows = running_by_day(
         session,
         {"spent": LedgerEntry.amount_cents},
         where=_spend_where(campaign_ids),
     )
-    # One line for the views of everything in scope, and one per campaign (per clip on a
-    # campaign's own page) for the ones with the most views in the range.
-    total_points = views_by_day(session, period, where=scope, group="client")
-    days = days_of(period, [row[0] for row in money_rows] + [p.day for p in total_points])
+    days = days_of(period, [row[0] for row in money_rows] + [p.day for p in views.days])
+    charted = views.series_keys
     if single is None:
-        group, per_key = "campaign", per_campaign
         names = {c.campaign_id: c.title for c in campaigns}
     else:
-        group = "submission"
-        per_key = views_in_range(session, period, where=scope, group="submission")
-        names = {s: f"#{s} {n.title}" for s, n in clip_names(session, list(per_key)).items()}
-    charted = sorted(per_key, key=lambda k: (-per_key[k][1], -per_key[k][0], k))
-    charted = [k for k in charted if per_key[k][1] > 0][:SERIES_SHOWN]
-    from_keys = [*scope, col(Campaign.id if group == "campaign" else Submission.id).in_(charted)]
-    points = views_by_day(session, period, where=from_keys, group=group) if charted else []
-    lines = carried(days, points, charted, {k: per_key[k][0] - per_key[k][1] for k in charted})
-    total_now = sum(total for total, _ in per_campaign.values())
+        names = {k: f"#{k} {n.title}" for k, n in clip_names(session, charted).items()}
+    lines = carried(days, views.series, charted, {k: views.opening(k, series_by) for k in charted})
     in_range = sum(gained for _, gained in per_campaign.values())
-    client_key = total_points[0].key if total_points else 0
-    total = carried(days, total_points, [client_key], {client_key: total_now - in_range})
+    opening = sum(total for total, _ in per_campaign.values()) - in_range
+    total = carried(days, views.days, [0], {0: opening})[0]
     spent = _running(days, money_rows)
     series = tuple(Series(f"s{n}", names[k][:40]) for n, k in enumerate(charted, start=1))
     return ClientDashboard(
@@ -259,14 +261,14 @@ def _dashboard(
                 day,
                 spent[index][0],
                 spent[index][1],
-                total[client_key][index],
+                total[index],
                 {f"s{n}": lines[k][index] for n, k in enumerate(charted, start=1)},
             )
             for index, day in enumerate(days)
         ),
         view_series=series,
         submissions_by_state=_submissions_by_state(session, period, campaign_ids),
-        top_clippers=_top_clippers(session, period, scope, campaign_ids),
+        top_clippers=_top_clippers(session, views.totals["clipper"], campaign_ids),
     )
 
 

@@ -15,6 +15,7 @@ from clipgen.models import (
     LedgerEntry,
     LedgerTransaction,
     MarketJob,
+    Publication,
     Role,
     Submission,
     SubmissionStatus,
@@ -30,7 +31,7 @@ from clipgen.services.analytics.common import (
     spend_kinds,
 )
 from clipgen.services.analytics.periods import DEFAULT_RANGE, Window, days_of, window
-from clipgen.services.analytics.views import carried, views_by_day, views_in_range
+from clipgen.services.analytics.views import carried, views_summary
 from clipgen.services.auth.service import UserView
 from clipgen.services.money.tiers import TierStanding, clipper_standing
 
@@ -208,8 +209,15 @@ def clipper_dashboard(
     period = window(range_key, now=now)
     money_rows = _earning_rows(session, actor.id)
 
-    mine = [MarketJob.clipper_id == actor.id]
-    per_clip = views_in_range(session, period, where=mine, group="submission")
+    views = views_summary(
+        session,
+        period,
+        where=[Publication.clipper_id == actor.id],
+        totals_by=("submission",),
+        series_by="submission",
+        series_count=SERIES_SHOWN,
+    )
+    per_clip = views.totals["submission"]
     earned = _earned_by_clip(session, actor.id, period)
     names = clip_names(session, sorted(set(per_clip) | set(earned)))
 
@@ -227,26 +235,22 @@ def clipper_dashboard(
 
     by_views = sorted(per_clip, key=lambda s: (-per_clip[s][1], -per_clip[s][0], s))
     by_earnings = sorted(earned, key=lambda s: (-earned[s], s))
-    charted = [s for s in by_views if per_clip[s][1] > 0][:SERIES_SHOWN]
-
-    total_points = views_by_day(session, period, where=mine, group="clipper")
-    days = days_of(period, [row[0] for row in money_rows] + [p.day for p in total_points])
+    charted = views.series_keys
+    days = days_of(period, [row[0] for row in money_rows] + [p.day for p in views.days])
     earnings = _earnings(money_rows, days)
-    clip_points = views_by_day(
-        session, period, where=[*mine, col(Submission.id).in_(charted or [-1])], group="submission"
-    )
-    opening = {s: per_clip[s][0] - per_clip[s][1] for s in charted}
-    clip_lines = carried(days, clip_points, charted, opening)
-    total_now = sum(total for total, _ in per_clip.values())
     in_range = sum(gained for _, gained in per_clip.values())
-    total_line = carried(days, total_points, [actor.id], {actor.id: total_now - in_range})
+    opening = sum(total for total, _ in per_clip.values()) - in_range
+    total_line = carried(days, views.days, [0], {0: opening})[0]
+    clip_lines = carried(
+        days, views.series, charted, {s: views.opening(s, "submission") for s in charted}
+    )
     series = tuple(
         Series(f"c{n}", f"#{s} {names[s].title}"[:40]) for n, s in enumerate(charted, start=1)
     )
-    views = tuple(
+    view_days = tuple(
         ViewsDay(
             day,
-            total_line[actor.id][index],
+            total_line[index],
             {f"c{n}": clip_lines[s][index] for n, s in enumerate(charted, start=1)},
         )
         for index, day in enumerate(days)
@@ -255,7 +259,7 @@ def clipper_dashboard(
         period=period,
         earnings=tuple(earnings),
         earned_in_range_cents=sum(day.earned_cents for day in earnings),
-        views=views,
+        views=view_days,
         view_series=series,
         views_in_range=in_range,
         approval=_approval(session, actor.id, period),
