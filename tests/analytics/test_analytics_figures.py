@@ -190,9 +190,7 @@ def test_clipper_earnings_stack_pending_available_in_payout_and_paid(
     assert board.earned_in_range_cents == 1_750
 
 
-def test_clipper_views_take_the_newest_reading_of_each_day(
-    session: Session, world: World
-) -> None:
+def test_clipper_views_take_the_newest_reading_of_each_day(session: Session, world: World) -> None:
     board = clipper.clipper_dashboard(
         session=session, actor=world.ada, range_key="30", now=world.clock.now
     )
@@ -330,9 +328,7 @@ def test_a_campaigns_page_charts_its_clips(session: Session, world: World) -> No
 # --- admin ---------------------------------------------------------------------------
 
 
-def test_admin_revenue_volume_owed_queue_flags_and_signups(
-    session: Session, world: World
-) -> None:
+def test_admin_revenue_volume_owed_queue_flags_and_signups(session: Session, world: World) -> None:
     board = admin.admin_dashboard(
         session=session, actor=world.admin, range_key="all", now=world.clock.now
     )
