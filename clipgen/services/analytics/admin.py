@@ -81,31 +81,24 @@ class AdminDashboard:
         return sum(day.clipper_signups + day.client_signups for day in self.days)
 
 
-def _volume_by_day(session: Session, period: Window) -> dict[date, tuple[int, int]]:
-    """(platform revenue, gross volume) per day: the platform's cut, and everything clips
-    took from escrow (the clipper's share and the cut), net of fraud reversals."""
-    day = day_of(LedgerEntry.created_at)
-    where = [
-        col(LedgerAccount.kind).in_(
-            [str(AccountKind.PLATFORM_REVENUE), str(AccountKind.CLIPPER_PENDING)]
+def _money_by_day(session: Session, period: Window):
+    """One pass over the range's entries on the platform's and clippers' accounts, per day:
+    platform revenue (the platform's cut), gross volume (everything clips took from
+    escrow: the clipper's share and the cut, net of fraud reversals) and the movement of
+    what is owed to clippers, with its running total."""
+    kind = LedgerAccount.kind
+    parts = {
+        "revenue": amount_if(kind == AccountKind.PLATFORM_REVENUE),
+        "gross": amount_if(
+            col(kind).in_([str(AccountKind.PLATFORM_REVENUE), str(AccountKind.CLIPPER_PENDING)])
+            & col(LedgerTransaction.kind).in_(spend_kinds())
         ),
-        col(LedgerTransaction.kind).in_(spend_kinds()),
-    ]
+        "owed": amount_if(col(kind).in_([str(k) for k in OWED_KINDS])),
+    }
+    where = [col(kind).in_([str(AccountKind.PLATFORM_REVENUE), *(str(k) for k in OWED_KINDS)])]
     if period.since is not None:
         where.append(col(LedgerEntry.created_at) >= period.since)
-    rows = session.exec(
-        select(
-            day,
-            func.sum(amount_if(LedgerAccount.kind == AccountKind.PLATFORM_REVENUE)),
-            func.sum(LedgerEntry.amount_cents),
-        )
-        .select_from(LedgerEntry)
-        .join(LedgerAccount, col(LedgerAccount.id) == LedgerEntry.account_id)
-        .join(LedgerTransaction, col(LedgerTransaction.id) == LedgerEntry.transaction_id)
-        .where(*where)
-        .group_by(day)
-    ).all()
-    return {as_day(d): (int(revenue), int(gross)) for d, revenue, gross in rows}
+    return running_by_day(session, parts, where=where)
 
 
 def _signups_by_day(session: Session, period: Window) -> dict[date, tuple[int, int]]:
@@ -134,7 +127,7 @@ def admin_dashboard(
     require_role(actor, Role.ADMIN)
     now = now or utcnow()
     period = window(range_key, now=now)
-    volume = _volume_by_day(session, period)
+    money_rows = _money_by_day(session, period)
     signups = _signups_by_day(session, period)
     balances = dict(
         session.exec(
@@ -143,22 +136,27 @@ def admin_dashboard(
             .group_by(col(LedgerAccount.kind))
         ).all()
     )
-    owed_now = sum(int(cents) for cents in balances.values())
     # What is owed at the end of a day: what is owed now, less the range's movements since.
-    in_range = [col(LedgerAccount.kind).in_([str(kind) for kind in OWED_KINDS])]
-    if period.since is not None:
-        in_range.append(col(LedgerEntry.created_at) >= period.since)
-    owed_rows = running_by_day(session, {"owed": LedgerEntry.amount_cents}, where=in_range)
-    moved = owed_rows[-1][2]["owed"] if owed_rows else 0
-    days = days_of(period, [*volume, *signups, *(row[0] for row in owed_rows)])
-    owed_by_day = {day: running["owed"] for day, _, running in owed_rows}
+    owed_now = sum(int(cents) for cents in balances.values())
+    moved = money_rows[-1][2]["owed"] if money_rows else 0
+    by_day = {day: (daily, running) for day, daily, running in money_rows}
+    days = days_of(period, [*signups, *by_day])
     owed = 0
     grid = []
     for day in days:
-        owed = owed_by_day.get(day, owed)
-        revenue, gross = volume.get(day, (0, 0))
+        daily, running = by_day.get(day, ({"revenue": 0, "gross": 0}, {"owed": owed}))
+        owed = running["owed"]
         clippers, clients = signups.get(day, (0, 0))
-        grid.append(AdminDay(day, revenue, gross, owed_now - moved + owed, clippers, clients))
+        grid.append(
+            AdminDay(
+                day,
+                daily["revenue"],
+                daily["gross"],
+                owed_now - moved + owed,
+                clippers,
+                clients,
+            )
+        )
 
     waiting, waiting_cents, oldest_payout = session.exec(
         select(
