@@ -219,7 +219,12 @@ def clipper_dashboard(
     )
     per_clip = views.totals["submission"]
     earned = _earned_by_clip(session, actor.id, period)
-    names = clip_names(session, sorted(set(per_clip) | set(earned)))
+    by_views = sorted(per_clip, key=lambda s: (-per_clip[s][1], -per_clip[s][0], s))
+    by_earnings = sorted(earned, key=lambda s: (-earned[s], s))
+    charted = views.series_keys
+    # Names only for the clips shown (a busy clipper has hundreds).
+    shown = {*by_views[:BEST_CLIPS], *by_earnings[:BEST_CLIPS], *charted}
+    names = clip_names(session, sorted(shown))
 
     def figures(submission_id: int) -> ClipFigures:
         total, gained = per_clip.get(submission_id, (0, 0))
@@ -233,9 +238,6 @@ def clipper_dashboard(
             earned.get(submission_id, 0),
         )
 
-    by_views = sorted(per_clip, key=lambda s: (-per_clip[s][1], -per_clip[s][0], s))
-    by_earnings = sorted(earned, key=lambda s: (-earned[s], s))
-    charted = views.series_keys
     days = days_of(period, [row[0] for row in money_rows] + [p.day for p in views.days])
     earnings = _earnings(money_rows, days)
     in_range = sum(gained for _, gained in per_clip.values())
