@@ -199,7 +199,9 @@ def client_analytics(state, download, *, one_campaign: bool) -> rx.Component:
     f = state.client_figures
     series_words = "your best clips" if one_campaign else "your best campaigns"
     return rx.vstack(
-        section_heading("This campaign" if one_campaign else "Campaign performance", state, "client"),
+        section_heading(
+            "This campaign" if one_campaign else "Campaign performance", state, "client"
+        ),
         _figures(
             stat("Spent", f["spent"], "analytics-spent", state.range_label, "wallet"),
             stat("Left in escrow", f["escrow"], "analytics-escrow", "Now", "lock"),
