@@ -16,7 +16,7 @@ export NPM_CONFIG_AUDIT := false
 # Debian packages the tests use: database, broker, browser, speech for fixtures.
 TEST_PACKAGES := postgresql redis-server chromium espeak-ng
 
-.PHONY: run test bench bench-money worker scheduler migrate lint system-test-deps clean help
+.PHONY: run test bench bench-money bench-analytics worker scheduler migrate lint system-test-deps clean help
 
 help:
 	@echo "make run      install into .venv and start the app at http://localhost:3000"
@@ -26,6 +26,7 @@ help:
 	@echo "make migrate  apply database migrations"
 	@echo "make bench    time the clip pipeline on a 10-minute 1080p talk (prints JSON)"
 	@echo "make bench-money  time money reports and bookings on PostgreSQL over 100,000 ledger entries (prints JSON)"
+	@echo "make bench-analytics  time every dashboard on PostgreSQL over 1,000,000 view snapshots (prints JSON)"
 	@echo "make lint     ruff"
 
 $(VENV)/.runtime-installed: requirements.txt
@@ -81,6 +82,10 @@ bench: system-test-deps $(VENV)/.dev-installed
 # Starts its own PostgreSQL unless TEST_POSTGRES_URL names one.
 bench-money: system-test-deps $(VENV)/.dev-installed
 	$(PY) -m tests.bench.money_bench
+
+# Starts its own PostgreSQL unless TEST_POSTGRES_URL names one.
+bench-analytics: system-test-deps $(VENV)/.dev-installed
+	$(PY) -m tests.bench.analytics_bench
 
 clean:
 	rm -rf $(VENV) .web .data test-artifacts .bench

@@ -10,6 +10,7 @@ from clipgen.pages import (  # noqa: F401
     account,
     admin_flags,
     admin_money,
+    analytics,
     auth,
     billing,
     campaigns,

@@ -27,6 +27,7 @@ MY_WORK = "/work"
 CLAIM = "/work/[claim_id]"
 NEW_CAMPAIGN = "/campaigns/new"
 CAMPAIGN = "/campaigns/[campaign_id]"
+CAMPAIGN_ANALYTICS = "/campaigns/[campaign_id]/analytics"
 PROFILE = "/clippers/[clipper_id]"
 NOTIFICATIONS = "/notifications"
 CLIP_PERFORMANCE = "/performance/[submission_id]"
@@ -56,6 +57,11 @@ def claim(claim_id: int) -> str:
 def campaign(campaign_id: int) -> str:
     """A client's page of one of their campaigns."""
     return f"/campaigns/{int(campaign_id)}"
+
+
+def campaign_analytics(campaign_id: int) -> str:
+    """One campaign's charts: spend, views, effective CPM, submissions, top clippers."""
+    return f"/campaigns/{int(campaign_id)}/analytics"
 
 
 def profile(clipper_id: int) -> str:

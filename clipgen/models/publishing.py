@@ -92,7 +92,17 @@ class ViewSnapshot(SQLModel, table=True):
     """One append-only reading of a publication's counts."""
 
     __tablename__ = "view_snapshots"
-    __table_args__ = (Index("ix_view_snapshots_publication_taken", "publication_id", "taken_at"),)
+    # A post's readings in time order with their counts, from the index alone (the
+    # sync's history and the dashboards' views over time).
+    __table_args__ = (
+        Index(
+            "ix_view_snapshots_publication_taken_views",
+            "publication_id",
+            "taken_at",
+            "id",
+            "views",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     publication_id: int = Field(foreign_key="publications.id")

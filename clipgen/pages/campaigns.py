@@ -796,6 +796,13 @@ def _campaign_body() -> rx.Component:
                 href=routes.CAMPAIGNS,
                 size="2",
             ),
+            rx.spacer(),
+            rx.link(
+                rx.hstack(rx.icon("chart-line", size=14), "Analytics", spacing="1", align="center"),
+                href=f"/campaigns/{CampaignState.campaign_id}/analytics",
+                size="2",
+                custom_attrs={"data-testid": "campaign-analytics-link"},
+            ),
             width="100%",
         ),
         rx.hstack(

@@ -6,6 +6,9 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.layout import page_header, template
+from clipgen.components.money import error_callout
+from clipgen.pages.analytics import admin_analytics, client_analytics, clipper_analytics
+from clipgen.state.analytics import DashboardState
 from clipgen.state.session import SessionState
 
 
@@ -43,18 +46,20 @@ def _section(title: str, *cards: rx.Component) -> rx.Component:
     )
 
 
-@template(routes.DASHBOARD, "Dashboard")
+@template(routes.DASHBOARD, "Dashboard", on_load=DashboardState.open_page)
 def dashboard() -> rx.Component:
     return rx.vstack(
         page_header(
             "Dashboard",
-            "Welcome back. Here is where your work starts.",
+            "Welcome back. Here is where your work starts, and how it is going.",
         ),
         rx.text(
             "Signed in as ",
             rx.text.strong(SessionState.display_name),
             custom_attrs={"data-testid": "welcome"},
         ),
+        error_callout(DashboardState.range_error, "range-error"),
+        error_callout(DashboardState.load_error, "analytics-error"),
         rx.cond(
             SessionState.is_clipper,
             _section(
@@ -82,6 +87,7 @@ def dashboard() -> rx.Component:
                 ),
             ),
         ),
+        rx.cond(SessionState.is_clipper & DashboardState.loaded, clipper_analytics()),
         rx.cond(
             SessionState.is_client,
             _section(
@@ -110,6 +116,14 @@ def dashboard() -> rx.Component:
             ),
         ),
         rx.cond(
+            SessionState.is_client & DashboardState.loaded,
+            client_analytics(
+                DashboardState,
+                lambda chart: DashboardState.download("client", chart),
+                one_campaign=False,
+            ),
+        ),
+        rx.cond(
             SessionState.is_admin,
             _section(
                 "Admin",
@@ -129,6 +143,7 @@ def dashboard() -> rx.Component:
                 ),
             ),
         ),
+        rx.cond(SessionState.is_admin & DashboardState.loaded, admin_analytics()),
         spacing="5",
         width="100%",
     )
