@@ -35,7 +35,9 @@ def upgrade() -> None:
         batch_op.alter_column("hashtags", server_default=None)
 
     with op.batch_alter_table("market_jobs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("expiry_warned_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("expiry_warned_at", sa.DateTime(timezone=True), nullable=True)
+        )
 
     with op.batch_alter_table("processing_jobs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("market_job_id", sa.Integer(), nullable=True))
