@@ -485,3 +485,63 @@ def test_a_link_outside_the_app_is_not_put_in_an_email(monkeypatch: pytest.Monke
     assert outbox.absolute_link("/work/3") == f"{APP_URL}/work/3"
     for unsafe in ("", "https://evil.example/", "//evil.example", "/\\evil", "/a b"):
         assert outbox.absolute_link(unsafe) == ""
+
+
+# --- the Account page's handlers, called as a crafted websocket event would -----------------
+
+
+def _email_state(token: str):
+    from reflex.state import State
+
+    import clipgen.clipgen  # noqa: F401  (registers every state)
+    from clipgen.state.email import EmailPreferencesState
+
+    root = State(_reflex_internal_init=True)
+    state = root.get_substate(EmailPreferencesState.get_full_name().split(".")[1:])
+    state.session_token = token
+    return state
+
+
+def _opted_out(session: Session) -> set[tuple[int, str]]:
+    session.expire_all()
+    return {(row.user_id, row.email_group) for row in session.exec(select(EmailOptOut)).all()}
+
+
+def test_the_card_saves_the_ticked_boxes_and_refuses_anything_else(
+    session: Session, people: dict
+) -> None:
+    from clipgen.services.auth import service as auth
+    from clipgen.state.email import EmailPreferencesState as Card
+    from tests.support.money import PASSWORD
+
+    ada = people["ada"]
+    token, _ = auth.sign_in(session=session, email=ada.email, password=PASSWORD)
+    session.commit()
+    state = _email_state(token)
+    Card.load_email_preferences.fn(state)
+    assert state.email_loaded and not state.email_configured
+    assert state.email_shown == ["claim_expiring", "submission_reviewed", "payout_paid"]
+    assert state.email_on == state.email_shown
+
+    # Unticked boxes are off; a field for another role's email is ignored.
+    form = {"email_claim_expiring": "on", "email_payout_paid": "on", "email_flag_raised": "on"}
+    assert Card.save_email_preferences.fn(state, form) is None
+    assert state.email_saved and state.email_error == ""
+    assert state.email_on == ["claim_expiring", "payout_paid"]
+    assert _opted_out(session) == {(ada.id, "submission_reviewed")}
+
+    # Not a form, or choices the browser made up: refused in words, nothing changes.
+    for bad in ("email_payout_paid=on", None, ["email_payout_paid"], 7):
+        Card.save_email_preferences.fn(state, bad)
+        assert state.email_error == "Choose which emails you want." and not state.email_saved
+    state.email_shown = ["payout_paid", "flag_raised"]  # as a crafted event could set it
+    Card.save_email_preferences.fn(state, {"email_flag_raised": "on"})
+    assert state.email_error == "“flag_raised” is not one of your email choices."
+    assert _opted_out(session) == {(ada.id, "submission_reviewed")}
+
+    # Signed out: to the sign-in page, nothing saved.
+    auth.sign_out(session=session, token=token)
+    session.commit()
+    answer = Card.save_email_preferences.fn(state, {})
+    assert answer is not None and "/login" in str(answer)
+    assert _opted_out(session) == {(ada.id, "submission_reviewed")}
