@@ -545,3 +545,48 @@ def test_the_card_saves_the_ticked_boxes_and_refuses_anything_else(
     answer = Card.save_email_preferences.fn(state, {})
     assert answer is not None and "/login" in str(answer)
     assert _opted_out(session) == {(ada.id, "submission_reviewed")}
+
+
+# --- the setting -----------------------------------------------------------------------------
+
+
+def test_smtp_url_is_read_or_refused_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from clipgen.config import Settings, parse_smtp_url
+
+    server = parse_smtp_url("smtp://mailer%40clips.example:p%3Ass@smtp.example.com?starttls=1")
+    assert (server.host, server.port, server.username, server.password) == (
+        "smtp.example.com",
+        587,
+        "mailer@clips.example",
+        "p:ss",
+    )
+    assert server.starttls and not server.use_ssl and "p:ss" not in repr(server)
+    assert parse_smtp_url("smtps://u:p@smtp.example.com").port == 465
+    assert parse_smtp_url("smtp://127.0.0.1:2525").encrypted is False
+    for bad, words in [
+        ("http://smtp.example.com", "must start with smtp:// or smtps://"),
+        ("smtp://", "names no host"),
+        ("smtp://smtp.example.com:port", "port that is not a number"),
+        ("smtp://smtp.example.com?tls=1", "unknown options: tls"),
+        ("smtp://smtp.example.com?starttls=maybe", "starttls must be 1 or 0"),
+        ("smtps://smtp.example.com?starttls=1", "encrypted already"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            parse_smtp_url(bad)
+
+    monkeypatch.setenv("SMTP_URL", "ftp://user:hunter2@smtp.example.com")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert "smtp:// or smtps://" in str(refused.value) and "hunter2" not in str(refused.value)
+
+    monkeypatch.setenv("SMTP_URL", "smtp://user:hunter2@smtp.example.com")
+    unsafe = Settings(clipgen_env="production")
+    assert any("unencrypted" in problem for problem in unsafe.production_problems())
+    monkeypatch.setenv("SMTP_URL", "smtp://user:hunter2@smtp.example.com?starttls=1")
+    safe = Settings(clipgen_env="production", app_url="https://clips.example.com")
+    assert not any("SMTP" in problem for problem in safe.production_problems())
+    assert safe.effective_email_from == "ClipGen <no-reply@clips.example.com>"
+    monkeypatch.delenv("SMTP_URL")
+    assert Settings().smtp_server is None and not Settings().email_configured

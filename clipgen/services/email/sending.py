@@ -180,10 +180,9 @@ def _record(delivery: EmailDelivery, **values) -> bool:
     return changed == 1
 
 
-def deliver_email(delivery_id: int, *, now: datetime | None = None, send=None) -> Outcome:
+def deliver_email(delivery_id: int, *, now: datetime | None = None) -> Outcome:
     """Send one queued email, once: take it, hand it to the SMTP server, record how it
-    went. Safe to call twice or from two workers at once. `send` replaces the SMTP
-    hand-off (tests)."""
+    went. Safe to call twice or from two workers at once."""
     checked = as_id(delivery_id)
     if checked is None:
         return SKIPPED
@@ -197,7 +196,7 @@ def deliver_email(delivery_id: int, *, now: datetime | None = None, send=None) -
         _record(delivery, status=DeliveryStatus.FAILED, last_error=error)
         return Outcome("failed", error=error)
     try:
-        (send or send_with_smtp)(server, build_message(delivery))
+        send_with_smtp(server, build_message(delivery))
     except (smtplib.SMTPException, OSError) as failure:
         return _refused(delivery, failure)
     _record(delivery, status=DeliveryStatus.SENT, sent_at=utcnow(), last_error="")
