@@ -367,6 +367,22 @@ def test_a_recipient_refused_for_good_fails_at_once(
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
 
 
+def test_an_address_the_server_cannot_take_fails_at_once(
+    session: Session, sent: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with smtp_server(utf8=False) as (port, ascii_only):
+        monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{port}")
+        get_settings.cache_clear()
+        zoe = person(session, Role.CLIPPER, "zoë")
+        notify(session, zoe.id, Kind.CLAIM_EXPIRING, "Soon.", "/work/1")
+        session.commit()
+        (delivery,) = _deliveries()
+        assert delivery.to_address.startswith("zoë")
+        outcome = sending.deliver_email(delivery.id)
+        assert outcome.status == "failed" and "SMTPNotSupportedError" in outcome.error
+        assert ascii_only.received == []
+
+
 def test_an_unreachable_server_is_retried(
     session: Session, people: dict, sent: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -80,10 +80,13 @@ class _Handler:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[int, Inbox]]:
-    """An SMTP server on 127.0.0.1 (a free port) for as long as the block runs."""
+def smtp_server(*, utf8: bool = True) -> Iterator[tuple[int, Inbox]]:
+    """An SMTP server on 127.0.0.1 (a free port) for as long as the block runs; `utf8`:
+    whether it takes non-ASCII addresses (SMTPUTF8)."""
     inbox = Inbox()
-    controller = Controller(_Handler(inbox), hostname="127.0.0.1", port=free_port())
+    controller = Controller(
+        _Handler(inbox), hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=utf8
+    )
     controller.start()
     try:
         yield controller.port, inbox

@@ -112,7 +112,9 @@ def send_with_smtp(server: SmtpServer, message: EmailMessage) -> None:
 
 def is_permanent(error: Exception) -> bool:
     """Whether the server refused this email for good (a 5xx reply about the sender, the
-    recipient or the message); anything else may work later."""
+    recipient or the message, or an address it cannot take); anything else may work later."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True  # e.g. a non-ASCII address and a server without SMTPUTF8
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return bool(codes) and all(500 <= code < 600 for code in codes)
@@ -199,6 +201,11 @@ def deliver_email(delivery_id: int, *, now: datetime | None = None) -> Outcome:
         send_with_smtp(server, build_message(delivery))
     except (smtplib.SMTPException, OSError) as failure:
         return _refused(delivery, failure)
+    except Exception as failure:  # e.g. an address the server cannot take: trying again won't help
+        log.exception("Email %s could not be sent.", delivery.id)
+        error = describe(failure)
+        _record(delivery, status=DeliveryStatus.FAILED, last_error=error)
+        return Outcome("failed", error=error)
     _record(delivery, status=DeliveryStatus.SENT, sent_at=utcnow(), last_error="")
     log.info("Sent email %s (%s) to user %s.", delivery.id, delivery.kind, delivery.user_id)
     return Outcome("sent")
