@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,10 +25,64 @@ class UnsafeConfigurationError(RuntimeError):
     """Production mode was asked for with settings that are not safe to serve."""
 
 
+SMTP_PORTS = {"smtp": 587, "smtps": 465}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where email is sent, read from `SMTP_URL`: `smtp://` (STARTTLS with `?starttls=1`)
+    or `smtps://` (TLS from the first byte)."""
+
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    use_ssl: bool
+    starttls: bool
+
+    @property
+    def encrypted(self) -> bool:
+        return self.use_ssl or self.starttls
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """The SMTP server of `url`, or ValueError saying what is wrong with it (so a typo
+    fails at start, not at the first email)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in SMTP_PORTS:
+        raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+    try:
+        port = parts.port or SMTP_PORTS[parts.scheme]
+    except ValueError:
+        raise ValueError("SMTP_URL has a port that is not a number") from None
+    if not parts.hostname:
+        raise ValueError("SMTP_URL names no host, e.g. smtp://user:pass@mail.example.com:587")
+    query = {name: values[-1].lower() for name, values in parse_qs(parts.query).items()}
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown:
+        raise ValueError(f"SMTP_URL has unknown options: {', '.join(unknown)} (only starttls)")
+    starttls = query.get("starttls", "")
+    if starttls not in _TRUE + _FALSE:
+        raise ValueError("SMTP_URL's starttls must be 1 or 0")
+    if parts.scheme == "smtps" and starttls in _TRUE:
+        raise ValueError("smtps:// is encrypted already; drop starttls=1 (or use smtp://)")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_ssl=parts.scheme == "smtps",
+        starttls=starttls in _TRUE,
+    )
+
+
 class Settings(BaseSettings):
     """Every setting ClipGen reads, with the embedded defaults that need no keys."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # Errors never echo a value: SMTP_URL and SECRET_KEY carry secrets.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     clipgen_env: Literal["development", "production"] = "development"
     # Hidden, so `reflex run`'s file watcher ignores database and upload writes there
@@ -70,6 +126,12 @@ class Settings(BaseSettings):
     # When the views of published clips are read (five-field crontab, UTC): daily.
     view_sync_cron: str = "0 4 * * *"
 
+    # Email notifications (unset: none are sent; the bell works the same). A secret,
+    # since the URL carries the SMTP password. EMAIL_FROM defaults to no-reply at
+    # APP_URL's host.
+    smtp_url: SecretStr = SecretStr("")
+    email_from: str = ""
+
     session_ttl_hours: int = Field(default=24 * 14, gt=0)
     login_max_failures: int = Field(default=5, gt=0)
     login_max_failures_per_ip: int = Field(default=30, gt=0)
@@ -91,6 +153,13 @@ class Settings(BaseSettings):
             return None
         if isinstance(value, bool):
             raise ValueError("give a whole number of proxies, such as 0 or 1")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _readable_smtp_url(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip():
+            parse_smtp_url(value.get_secret_value())
         return value
 
     @field_validator("data_dir")
@@ -125,6 +194,24 @@ class Settings(BaseSettings):
     def effective_youtube_redirect_uri(self) -> str:
         """Where Google sends the browser back after consent."""
         return self.youtube_redirect_uri or self.app_url.rstrip("/") + "/account/youtube/callback"
+
+    @property
+    def email_configured(self) -> bool:
+        """Whether email notifications are sent (an SMTP server is set)."""
+        return bool(self.smtp_url.get_secret_value().strip())
+
+    @property
+    def smtp_server(self) -> SmtpServer | None:
+        """The SMTP server emails go through, or None when email is off."""
+        if not self.email_configured:
+            return None
+        return parse_smtp_url(self.smtp_url.get_secret_value())
+
+    @property
+    def effective_email_from(self) -> str:
+        """Who emails come from: `EMAIL_FROM`, or no-reply at the app's host."""
+        host = urlsplit(self.app_url).hostname or "localhost"
+        return self.email_from.strip() or f"ClipGen <no-reply@{host}>"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -170,6 +257,11 @@ class Settings(BaseSettings):
             )
         if not self.app_url.startswith("https://"):
             problems.append("APP_URL must be an https:// address in production.")
+        smtp = self.smtp_server
+        if smtp is not None and smtp.password and not smtp.encrypted:
+            problems.append(
+                "SMTP_URL sends its password unencrypted: use smtps:// or add ?starttls=1."
+            )
         if self.trusted_proxy_hops is None:
             problems.append(
                 "TRUSTED_PROXY_HOPS must be set: the number of reverse proxies in front of "

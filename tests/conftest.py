@@ -37,6 +37,8 @@ _SETTINGS_ENV = (
     "GOOGLE_REVOKE_URI",
     "VIEW_SYNC_CRON",
     "SCHEDULE",
+    "SMTP_URL",
+    "EMAIL_FROM",
 )
 
 

@@ -30,6 +30,7 @@ from tests.jobs.conftest import broker_url  # noqa: F401  (a private Redis datab
 from tests.support.aio import run_coroutine
 from workers import maintenance
 from workers.clips import recover_stale_renders
+from workers.email import recover_stale_emails
 from workers.embedded import in_process_worker, start_in_process_worker
 from workers.generation import recover_stale_jobs
 from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
@@ -83,6 +84,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (auto_approve_submissions, "every 15m"),
         (close_due_campaigns, "every 15m"),
         (recover_stale_uploads, "every 5m"),
+        (recover_stale_emails, "every 5m"),
         (sync_views, "0 4 * * *"),
     ]
     scheduler = build_scheduler(BackgroundScheduler)
@@ -99,6 +101,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "auto_approve_submissions",
         "close_due_campaigns",
         "recover_stale_uploads",
+        "recover_stale_emails",
         "sync_views",
     }
 

@@ -8,4 +8,4 @@ from workers.broker import configure_broker
 
 broker = configure_broker()
 
-from workers import clips, generation, maintenance, market, money, publishing  # noqa: E402,F401  (registers actors on the broker)
+from workers import clips, email, generation, maintenance, market, money, publishing  # noqa: E402,F401  (registers actors on the broker)

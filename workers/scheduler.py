@@ -39,6 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 import workers
 from clipgen.config import get_settings
 from workers.clips import recover_stale_renders
+from workers.email import recover_stale_emails
 from workers.generation import recover_stale_jobs
 from workers.maintenance import purge_expired_sessions, sweep_abandoned_uploads, sweep_work_files
 from workers.market import (
@@ -94,6 +95,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(close_due_campaigns, "every 15m"),
     # YouTube uploads no worker is on (a lost message, a killed worker) are sent again.
     Scheduled(recover_stale_uploads, "every 5m"),
+    # Emails no worker is on (a worker that died while sending, a lost message).
+    Scheduled(recover_stale_emails, "every 5m"),
     # The views of every published clip, and the money that follows them (VIEW_SYNC_CRON,
     # daily by default; an admin can also sync now).
     Scheduled(sync_views, lambda: get_settings().view_sync_cron),

@@ -1,6 +1,7 @@
 """Every table, importable from one place so that metadata is complete."""
 
 from clipgen.models.activity import AuditLog, Notification
+from clipgen.models.email import DeliveryStatus, EmailDelivery, EmailOptOut
 from clipgen.models.ledger import (
     UNPROTECTED_KINDS,
     AccountKind,
@@ -60,6 +61,9 @@ __all__ = [
     "CampaignStatus",
     "Clip",
     "ClipRender",
+    "DeliveryStatus",
+    "EmailDelivery",
+    "EmailOptOut",
     "ClipStatus",
     "FlagStatus",
     "FraudFlag",

@@ -1,5 +1,5 @@
-"""The user's own account: who they are, changing the password, and a clipper's YouTube
-channel (connect, Google's callback, disconnect)."""
+"""The user's own account: who they are, which emails they get, changing the password, and
+a clipper's YouTube channel (connect, Google's callback, disconnect)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from clipgen import routes
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import error_callout
 from clipgen.state.auth_forms import PasswordState
+from clipgen.state.email import EMAIL_CHOICES, FIELD_PREFIX, EmailPreferencesState
 from clipgen.state.publishing import YouTubeState
 from clipgen.state.session import SessionState
 
@@ -151,6 +152,81 @@ def _youtube_card() -> rx.Component:
     )
 
 
+def _email_card() -> rx.Component:
+    state = EmailPreferencesState
+    boxes = [
+        rx.cond(
+            state.email_shown.contains(key),
+            rx.checkbox(
+                label,
+                name=FIELD_PREFIX + key,
+                default_checked=state.email_on.contains(key),
+                size="2",
+                custom_attrs={"data-testid": f"email-{key.replace('_', '-')}"},
+            ),
+        )
+        for key, label in EMAIL_CHOICES
+    ]
+    return rx.card(
+        rx.vstack(
+            rx.heading("Email", size="4"),
+            rx.cond(
+                ~state.email_configured,
+                rx.callout(
+                    "Email is not set up on this server, so none is sent. Your choices are "
+                    "kept for when an admin sets it up (SMTP_URL).",
+                    icon="info",
+                    color_scheme="amber",
+                    width="100%",
+                    custom_attrs={"data-testid": "email-not-configured"},
+                ),
+            ),
+            rx.text(
+                "Everything shows under the bell. Choose what also comes by email to ",
+                rx.text.strong(SessionState.email),
+                ".",
+                size="2",
+                color=MUTED,
+            ),
+            error_callout(state.email_error, "email-error"),
+            rx.cond(
+                state.email_saved,
+                rx.callout(
+                    "Saved.",
+                    icon="circle-check",
+                    color_scheme="green",
+                    width="100%",
+                    custom_attrs={"data-testid": "email-saved"},
+                ),
+            ),
+            rx.cond(
+                state.email_loaded,
+                rx.form(
+                    rx.vstack(
+                        *boxes,
+                        rx.button(
+                            "Save", type="submit", custom_attrs={"data-testid": "email-save"}
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    key=state.email_form_key,
+                    on_submit=state.save_email_preferences,
+                    width="100%",
+                ),
+                rx.spinner(),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_mount=state.load_email_preferences,
+        size="3",
+        width="100%",
+        max_width="560px",
+        custom_attrs={"data-testid": "email-card"},
+    )
+
+
 @template(routes.YOUTUBE_CALLBACK, "Connecting YouTube", on_load=YouTubeState.finish_connection)
 def youtube_callback() -> rx.Component:
     return rx.center(
@@ -190,6 +266,7 @@ def account() -> rx.Component:
             max_width="560px",
         ),
         _youtube_card(),
+        _email_card(),
         rx.card(
             rx.vstack(
                 rx.heading("Change password", size="4"),

@@ -1,7 +1,8 @@
 """In-app notifications: what a user is told, shown under the bell until read.
 
 Services add them inside their own unit of work (`notify`), so a message exists
-exactly when the change it tells of was committed.
+exactly when the change it tells of was committed. Some kinds also come by email
+(`clipgen.services.email`), queued by `notify` in the same unit of work.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Kind:
     UPLOAD_DONE = "upload_done"
     UPLOAD_FAILED = "upload_failed"
     CHANNEL_DISCONNECTED = "channel_disconnected"
+    PAYOUT_PAID = "payout_paid"
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,16 @@ class NotificationView:
 
 
 def notify(session: Session, user_id: int, kind: str, message: str, link: str = "") -> None:
-    """Tell `user_id` something, as part of the caller's unit of work."""
-    session.add(
-        Notification(user_id=user_id, kind=kind, message=message[:_MAX_MESSAGE], link=link[:500])
+    """Tell `user_id` something, as part of the caller's unit of work (and by email too,
+    when email is set up and the user wants this kind)."""
+    # Imported here: the email package reads `Kind` from this module.
+    from clipgen.services.email.outbox import queue_email
+
+    notification = Notification(
+        user_id=user_id, kind=kind, message=message[:_MAX_MESSAGE], link=link[:500]
     )
+    session.add(notification)
+    queue_email(session, notification)
 
 
 def _signed_in(actor: UserView | None) -> UserView:

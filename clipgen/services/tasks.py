@@ -20,6 +20,7 @@ RERENDER_CLIP = "rerender_clip"
 ANALYSE_SOURCE = "analyse_source"
 UPLOAD_TO_YOUTUBE = "upload_to_youtube"
 SYNC_VIEWS = "sync_views"
+SEND_EMAIL = "send_email"
 
 
 def send_after_commit(session: Session, actor_name: str, **ids: int) -> None:

@@ -40,6 +40,7 @@ KIND_LABELS = {
     notifications.Kind.CAMPAIGN_EXHAUSTED: "Campaign",
     notifications.Kind.CAMPAIGN_COMPLETED: "Campaign",
     notifications.Kind.RATED: "Rating",
+    notifications.Kind.PAYOUT_PAID: "Payout",
 }
 
 

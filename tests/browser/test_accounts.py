@@ -135,3 +135,54 @@ def test_phone_width_menu_opens_the_navigation(page: Page, app_url: str) -> None
     expect(drawer_nav.get_by_text("Marketplace", exact=True)).to_be_visible()
     drawer_nav.get_by_text("Marketplace", exact=True).click()
     expect(page).to_have_url(re.compile(r"/marketplace$"))
+
+
+def _open(page: Page, url: str | None = None) -> None:
+    """Load `url` (or reload) and wait until the page talks to the backend: on a busy
+    machine a click before that is lost."""
+    with page.expect_websocket(lambda socket: "/_event" in socket.url, timeout=60_000):
+        if url:
+            page.goto(url)
+        else:
+            page.reload()
+
+
+def test_email_choices_are_kept_from_the_account_page(
+    page: Page, app_url: str, app_database_url: str
+) -> None:
+    from sqlmodel import Session, create_engine, select
+
+    from clipgen.models import EmailOptOut
+    from clipgen.services.auth import service as auth
+
+    email = _email("mail")
+    engine = create_engine(app_database_url)
+    with Session(engine) as session:
+        user_id = auth.register(
+            session=session, email=email, display_name="Mai", password=PASSWORD, role="clipper"
+        ).id
+        session.commit()
+    _open(page, f"{app_url}/login?next=/account")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+
+    card = page.get_by_test_id("email-card")
+    expect(card.get_by_test_id("email-not-configured")).to_contain_text(
+        "Email is not set up on this server"
+    )
+    reviewed = card.get_by_test_id("email-submission-reviewed")
+    expect(reviewed).to_be_checked()
+    expect(card.get_by_test_id("email-flag-raised")).to_have_count(0)  # an admin's email
+    reviewed.click()
+    card.get_by_test_id("email-save").click()
+    expect(card.get_by_test_id("email-saved")).to_be_visible()
+
+    _open(page)
+    expect(page.get_by_test_id("email-submission-reviewed")).not_to_be_checked()
+    expect(page.get_by_test_id("email-payout-paid")).to_be_checked()
+    with Session(engine) as session:
+        groups = session.exec(select(EmailOptOut.email_group).where(EmailOptOut.user_id == user_id))
+        assert list(groups) == ["submission_reviewed"]
+    engine.dispose()

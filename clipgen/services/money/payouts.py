@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from clipgen import routes
 from clipgen.models import (
     AccountKind,
     Payout,
@@ -38,6 +39,7 @@ from clipgen.services.money.ledger import (
     post_transaction,
     require_positive_cents,
 )
+from clipgen.services.notifications import Kind, notify
 
 MIN_PAYOUT_CENTS = 1000
 MAX_REASON_LENGTH = 500
@@ -229,6 +231,14 @@ def approve_payout(
                 Posting(account(session, AccountKind.EXTERNAL_PAYOUTS), payout.amount_cents),
             ],
         )
+    notify(
+        session,
+        payout.clipper_id,
+        Kind.PAYOUT_PAID,
+        f"Your payout of {format_cents(payout.amount_cents)} was paid "
+        f"(reference {paid_reference}).",
+        routes.EARNINGS,
+    )
     record_audit(
         session=session,
         action="money.payout_paid",
