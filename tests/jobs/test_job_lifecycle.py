@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import redis
 from sqlmodel import select
 
 from clipgen.db import session_scope
@@ -248,9 +249,14 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
             setup, lambda: _job(job_id).stage in PAST_TRANSCRIBE, "the job to pass transcribe"
         )
         kill_worker(first)
+    # The messages the dead worker held (its clips' render messages too) die with it here,
+    # so the job goes on only through recovery.
+    redis.Redis.from_url(setup.env["REDIS_URL"]).flushdb()
     assert (_work_dir(setup, job_id) / "stages" / "transcribe.json").exists()
     interrupted = _job(job_id)
     assert (interrupted.status, interrupted.attempts) == (JobStatus.RUNNING, 1)
+    with session_scope() as session:
+        planned_before = jobs.render_ranks(session=session, job_id=job_id)[0]
 
     # Short delays stand in for production's 2-minute silence before a job counts as abandoned.
     with _worker(setup, "second", stale_after_s=2, heartbeat_every_s=0.3, threads=2):
@@ -272,7 +278,12 @@ def test_a_killed_worker_is_resumed_by_another_without_duplicate_clips(
         )
     _assert_two_stored_clips(setup, job)
     assert job.attempts == 2
-    assert "transcribe" not in job.timings  # the second attempt resumed after it
+    if planned_before:  # killed after planning: the clips planned then were rendered
+        assert planned_before == [1, 2]
+        with session_scope() as session:
+            assert jobs.render_ranks(session=session, job_id=job_id) == ([1, 2], {1, 2})
+    else:  # killed before: the second attempt resumed after the transcript
+        assert "transcribe" not in job.timings
     assert "render" in job.timings
     assert not _work_dir(setup, job_id).exists()
 

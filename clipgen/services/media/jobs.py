@@ -477,6 +477,16 @@ def record_progress(
     also when the job is no longer running here at all.
     """
     percent = max(0, min(100, int(percent)))
+    # The job's row first, then its clip's: the order every writer of both keeps
+    # (`plan_renders`, `store_clip`, `retry_job`), so two of them never deadlock.
+    _conditional_update(
+        session,
+        job_id,
+        col(ProcessingJob.status) == JobStatus.RUNNING,
+        stage=case((ProcessingJob.percent <= percent, stage[:32]), else_=ProcessingJob.stage),
+        percent=case((ProcessingJob.percent < percent, percent), else_=ProcessingJob.percent),
+        heartbeat_at=utcnow(),
+    )
     if rank is not None:
         session.exec(
             update(ClipRender)
@@ -488,14 +498,6 @@ def record_progress(
             .values(heartbeat_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-    _conditional_update(
-        session,
-        job_id,
-        col(ProcessingJob.status) == JobStatus.RUNNING,
-        stage=case((ProcessingJob.percent <= percent, stage[:32]), else_=ProcessingJob.stage),
-        percent=case((ProcessingJob.percent < percent, percent), else_=ProcessingJob.percent),
-        heartbeat_at=utcnow(),
-    )
     row = session.exec(
         select(ProcessingJob.status, ProcessingJob.cancel_requested).where(
             ProcessingJob.id == job_id
