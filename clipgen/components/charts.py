@@ -152,6 +152,23 @@ def stacked_area(data, bands: list[tuple[str, str]], *, money: bool = True) -> r
     )
 
 
+def _series_lines(series, **style) -> rx.Component:
+    """One line per series (`series`: key, name, color dicts) on the left axis."""
+    return rx.foreach(
+        series,
+        lambda line: rx.recharts.line(
+            data_key=line["key"],
+            name=line["name"],
+            stroke=line["color"],
+            y_axis_id="left",
+            type_="monotone",
+            dot=False,
+            is_animation_active=False,
+            **style,
+        ),
+    )
+
+
 def lines(data, total: tuple[str, str], series) -> rx.Component:
     """A total as an area and one line per series (`series`: key, name, color dicts)."""
     return rx.recharts.composed_chart(
@@ -167,19 +184,7 @@ def lines(data, total: tuple[str, str], series) -> rx.Component:
             fill=rx.color("gray", 4),
             is_animation_active=False,
         ),
-        rx.foreach(
-            series,
-            lambda line: rx.recharts.line(
-                data_key=line["key"],
-                name=line["name"],
-                stroke=line["color"],
-                y_axis_id="left",
-                type_="monotone",
-                dot=False,
-                stroke_width=2,
-                is_animation_active=False,
-            ),
-        ),
+        _series_lines(series, stroke_width=2),
         data=data,
         width="100%",
         height=CHART_HEIGHT,
@@ -202,19 +207,7 @@ def views_and_cpm(data, series) -> rx.Component:
             fill_opacity=0.15,
             is_animation_active=False,
         ),
-        rx.foreach(
-            series,
-            lambda line: rx.recharts.line(
-                data_key=line["key"],
-                name=line["name"],
-                stroke=line["color"],
-                y_axis_id="left",
-                type_="monotone",
-                dot=False,
-                stroke_dasharray="4 3",
-                is_animation_active=False,
-            ),
-        ),
+        _series_lines(series, stroke_dasharray="4 3"),
         rx.recharts.line(
             data_key="ecpm",
             name="Effective CPM ($)",
