@@ -27,7 +27,7 @@ help:
 	@echo "make bench    time the clip pipeline on a 10-minute 1080p talk (prints JSON)"
 	@echo "make bench-money  time money reports and bookings on PostgreSQL over 100,000 ledger entries (prints JSON)"
 	@echo "make bench-analytics  time every dashboard on PostgreSQL over 1,000,000 view snapshots (prints JSON)"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff, and import-linter's layer contracts (pyproject.toml)"
 
 $(VENV)/.runtime-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,7 @@ scheduler: $(VENV)/.runtime-installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 system-test-deps:
 	@missing=""; \
@@ -73,7 +74,9 @@ system-test-deps:
 	  fi; \
 	fi
 
+# The layer contracts first: a broken layer fails in seconds, before the suite runs.
 test: system-test-deps $(VENV)/.dev-installed
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 bench: system-test-deps $(VENV)/.dev-installed

@@ -62,21 +62,23 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+class KeepsWork(Exception):  # noqa: N818  (a marker, not an error of its own)
+    """An error after which the unit of work still commits what it wrote, then propagates."""
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """One unit of work: commits once when the block ends, rolls back on error.
 
     Services only flush; whoever opens the scope (a state helper, an actor, a
-    CLI command) owns the commit. A `RecordedRefusal` (a failed sign-in) keeps
+    CLI command) owns the commit. A `KeepsWork` error (a failed sign-in) keeps
     what was written before it and still propagates.
     """
-    from clipgen.services.errors import RecordedRefusal
-
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
-        except RecordedRefusal:
+        except KeepsWork:
             session.commit()
             raise
         except BaseException:

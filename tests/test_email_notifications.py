@@ -35,7 +35,8 @@ from clipgen.services.email.preferences import (
 from clipgen.services.errors import InvalidInput, NotAuthenticated
 from clipgen.services.market import claims, reviews
 from clipgen.services.money import holds, payouts
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 from clipgen.services.publishing import fraud, publications, sync
 from clipgen.services.publishing.sync import Counts
 from tests.support.market import approved, live_campaign, quick_password_hashing, submitted

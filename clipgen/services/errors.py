@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from clipgen.db import KeepsWork
+
 
 class ServiceError(Exception):
     """A request the rules refuse; `str(error)` says why in the user's words."""
@@ -31,7 +33,7 @@ class NotFound(ServiceError):
     """The thing does not exist, or the caller may not know it exists."""
 
 
-class RecordedRefusal(ServiceError):
+class RecordedRefusal(ServiceError, KeepsWork):
     """A refusal whose record must be kept (a failed sign-in counts towards a lockout).
 
     The unit of work commits what the service wrote before it, then lets it propagate;

@@ -16,34 +16,11 @@ from sqlmodel import Session, col, select
 from clipgen.models import Notification, utcnow
 from clipgen.services.access import owned
 from clipgen.services.auth.service import UserView
+from clipgen.services.email.outbox import queue_email
 from clipgen.services.errors import NotAuthenticated
 
 MAX_LIST = 50
 _MAX_MESSAGE = 500
-
-
-class Kind:
-    """What a notification is about (its `kind`)."""
-
-    CLAIM_EXPIRING = "claim_expiring"
-    CLAIM_EXPIRED = "claim_expired"
-    CLAIM_CLOSED = "claim_closed"
-    SUBMISSION_RECEIVED = "submission_received"
-    SUBMISSION_APPROVED = "submission_approved"
-    SUBMISSION_REJECTED = "submission_rejected"
-    REVISION_REQUESTED = "revision_requested"
-    CAMPAIGN_FUNDED = "campaign_funded"
-    CAMPAIGN_EXHAUSTED = "campaign_exhausted"
-    CAMPAIGN_COMPLETED = "campaign_completed"
-    RATED = "rated"
-    FLAG_RAISED = "flag_raised"
-    EARNINGS_HELD = "earnings_held"
-    FLAG_CLEARED = "flag_cleared"
-    FLAG_CONFIRMED = "flag_confirmed"
-    UPLOAD_DONE = "upload_done"
-    UPLOAD_FAILED = "upload_failed"
-    CHANNEL_DISCONNECTED = "channel_disconnected"
-    PAYOUT_PAID = "payout_paid"
 
 
 @dataclass(frozen=True)
@@ -59,9 +36,6 @@ class NotificationView:
 def notify(session: Session, user_id: int, kind: str, message: str, link: str = "") -> None:
     """Tell `user_id` something, as part of the caller's unit of work (and by email too,
     when email is set up and the user wants this kind)."""
-    # Imported here: the email package reads `Kind` from this module.
-    from clipgen.services.email.outbox import queue_email
-
     notification = Notification(
         user_id=user_id, kind=kind, message=message[:_MAX_MESSAGE], link=link[:500]
     )

@@ -27,7 +27,7 @@ from clipgen.models import (
 from clipgen.services.auth.service import UserView
 from clipgen.services.market import claims
 from clipgen.services.money.ledger import account, balance, check_invariants
-from clipgen.services.notifications import Kind
+from clipgen.services.notification_kinds import Kind
 from tests.support.market import clip_of, live_campaign
 from tests.support.money import person
 from workers import market

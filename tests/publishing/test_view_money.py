@@ -33,7 +33,7 @@ from clipgen.services.errors import InvalidInput, NotFound, PermissionDenied
 from clipgen.services.market import campaigns
 from clipgen.services.money import holds, reports, tiers
 from clipgen.services.money.ledger import account, balance, check_invariants
-from clipgen.services.notifications import Kind
+from clipgen.services.notification_kinds import Kind
 from clipgen.services.publishing import fraud, publications, sync
 from clipgen.services.publishing.sync import Counts
 from tests.support.market import DRAFT, approved, live_campaign, quick_password_hashing

@@ -15,7 +15,7 @@ from clipgen import routes
 from clipgen.config import get_settings
 from clipgen.models import EmailDelivery, Notification, User
 from clipgen.services.email.preferences import EmailGroup, group_of, wants
-from clipgen.services.notifications import Kind
+from clipgen.services.notification_kinds import Kind
 from clipgen.services.tasks import SEND_EMAIL, send_after_commit
 
 # One subject per kind: fixed words, so nothing a user typed reaches a mail header.

@@ -17,7 +17,7 @@ from clipgen.config import get_settings
 from clipgen.models import EmailOptOut, Role
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotAuthenticated
-from clipgen.services.notifications import Kind
+from clipgen.services.notification_kinds import Kind
 
 
 @dataclass(frozen=True)

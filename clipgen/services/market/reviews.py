@@ -36,7 +36,8 @@ from clipgen.services.market.claims import MAX_REVISIONS, S, move
 from clipgen.services.money import earnings, tiers
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.tiers import clipper_standing
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 from clipgen.storage import get_storage
 
 AUTO_APPROVE_AFTER = timedelta(hours=72)

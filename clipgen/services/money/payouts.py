@@ -39,7 +39,8 @@ from clipgen.services.money.ledger import (
     post_transaction,
     require_positive_cents,
 )
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 
 MIN_PAYOUT_CENTS = 1000
 MAX_REASON_LENGTH = 500

@@ -20,7 +20,8 @@ from clipgen.services.access import require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, RecordedRefusal
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 from clipgen.services.publishing import tokens, youtube
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,8 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.money import earnings, holds
 from clipgen.services.money.amounts import format_cents
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 
 # A jump is suspicious when it is at least this many views ...
 SPIKE_MIN_VIEWS = 10_000

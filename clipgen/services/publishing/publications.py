@@ -45,7 +45,8 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotAuthenticated, NotFound
 from clipgen.services.market.campaigns import PLATFORM_LABELS
 from clipgen.services.market.reviews import submission_file_key
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 from clipgen.services.publishing import connections, sync, youtube
 from clipgen.storage import get_storage
 

@@ -39,7 +39,8 @@ from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.market import campaigns
 from clipgen.services.money import earnings, tiers
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 from clipgen.services.publishing import connections, fraud, youtube
 
 log = logging.getLogger(__name__)

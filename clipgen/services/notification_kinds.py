@@ -1,0 +1,31 @@
+"""What a notification is about: the kinds, in a module of their own.
+
+`notifications` writes them and the email package picks subjects and groups by them,
+so both import this leaf and neither imports the other's callers.
+"""
+
+from __future__ import annotations
+
+
+class Kind:
+    """What a notification is about (its `kind`)."""
+
+    CLAIM_EXPIRING = "claim_expiring"
+    CLAIM_EXPIRED = "claim_expired"
+    CLAIM_CLOSED = "claim_closed"
+    SUBMISSION_RECEIVED = "submission_received"
+    SUBMISSION_APPROVED = "submission_approved"
+    SUBMISSION_REJECTED = "submission_rejected"
+    REVISION_REQUESTED = "revision_requested"
+    CAMPAIGN_FUNDED = "campaign_funded"
+    CAMPAIGN_EXHAUSTED = "campaign_exhausted"
+    CAMPAIGN_COMPLETED = "campaign_completed"
+    RATED = "rated"
+    FLAG_RAISED = "flag_raised"
+    EARNINGS_HELD = "earnings_held"
+    FLAG_CLEARED = "flag_cleared"
+    FLAG_CONFIRMED = "flag_confirmed"
+    UPLOAD_DONE = "upload_done"
+    UPLOAD_FAILED = "upload_failed"
+    CHANNEL_DISCONNECTED = "channel_disconnected"
+    PAYOUT_PAID = "payout_paid"
