@@ -665,7 +665,7 @@ def test_a_database_error_while_reporting_progress_does_not_end_the_run(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from workers import generation
+    from clipgen.services.media import flows
 
     reports = []
 
@@ -673,8 +673,8 @@ def test_a_database_error_while_reporting_progress_does_not_end_the_run(
         reports.append(values)
         raise OperationalError("UPDATE processing_jobs", {}, Exception("server closed"))
 
-    monkeypatch.setattr(generation.jobs, "record_progress", database_gone)
-    reporter = generation._ProgressReporter(job_id=1)
+    monkeypatch.setattr(flows.jobs, "record_progress", database_gone)
+    reporter = flows._ProgressReporter(job_id=1)
     reporter.report("transcribe", 40)  # the pipeline's callback returns normally
     reporter("render", 50.0)
     assert len(reports) == 2 and reporter.should_cancel() is False
@@ -683,8 +683,8 @@ def test_a_database_error_while_reporting_progress_does_not_end_the_run(
 def test_a_job_stopped_after_some_clips_keeps_their_files_and_drops_the_rest(
     session: Session, ada: UserView, queued: jobs.JobView
 ) -> None:
+    from clipgen.services.media.flows import _discard_unsaved
     from clipgen.storage import get_storage
-    from workers.generation import _discard_unsaved
 
     job = _running(session, queued.id)
     _plan_clips(session, queued.id, [1, 2, 3])

@@ -25,7 +25,7 @@ from clipgen.pipeline import run as pipeline_run
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.auth.service import UserView
 from clipgen.services.market import campaigns, claims
-from clipgen.services.media import analysis, jobs
+from clipgen.services.media import analysis, flows, jobs
 from clipgen.services.media.clips import job_words_key
 from clipgen.services.tasks import ANALYSE_SOURCE, PROCESS_JOB
 from clipgen.storage import get_storage
@@ -33,7 +33,6 @@ from tests.support.market import DRAFT, fund
 from tests.support.media import Line, make_talk
 from tests.support.money import person
 from tests.support.workers import run_in_app_process, wait_for, worker_process
-from workers import generation
 from workers.generation import analyse_source, process_job
 
 OPTIONS = GenerateOptions(clips=1, min_seconds=5, max_seconds=12)
@@ -347,8 +346,8 @@ def test_a_job_waits_for_an_analysis_made_elsewhere_then_goes_on_alone(
     market = Market(talk_video)
     with session_scope() as session:  # another worker is making it, and stays alive
         assert analysis.claim_analysis(session=session, video_id=market.video_id)
-    monkeypatch.setattr(generation, "ANALYSIS_WAIT_S", 1.0)
-    monkeypatch.setattr(generation, "ANALYSIS_POLL_S", 0.2)
+    monkeypatch.setattr(flows, "ANALYSIS_WAIT_S", 1.0)
+    monkeypatch.setattr(flows, "ANALYSIS_POLL_S", 0.2)
     job_id = market.generate(market.ada)
     began = time.monotonic()
     process_job(job_id)

@@ -24,10 +24,10 @@ WORKER_SCRIPT = textwrap.dedent(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     import workers
     from dramatiq import Worker
-    from workers import generation
+    from clipgen.services.media import flows
     assert type(workers.broker).__name__ == "RedisBroker"
-    generation.STALE_AFTER_S = float(sys.argv[2])
-    generation.HEARTBEAT_EVERY_S = float(sys.argv[3])
+    flows.STALE_AFTER_S = float(sys.argv[2])
+    flows.HEARTBEAT_EVERY_S = float(sys.argv[3])
     worker = Worker(
         workers.broker, queues=set(sys.argv[1].split(",")), worker_threads=int(sys.argv[4]),
         worker_timeout=100,
