@@ -400,15 +400,15 @@ def template(
 ) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
     """Register a signed-in page at `route` inside the shell, guarded by `role`.
 
-    `on_load` runs after the guard; it must check the user again itself. Every page
-    also refreshes the bell's unread count as it loads.
+    `on_load` (one event or a list, run in order) runs after the guard; each must check
+    the user again itself. Every page also refreshes the bell's unread count as it loads.
     """
 
     def decorator(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         guard = SessionState.require_role(role) if role else SessionState.require_login
         events = [guard, NotificationsState.refresh]
         if on_load is not None:
-            events.append(on_load)
+            events.extend(on_load if isinstance(on_load, list) else [on_load])
 
         @rx.page(route=route, title=f"{title} · ClipGen", on_load=events)
         def wrapped() -> rx.Component:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout
 from clipgen.state.auth_forms import PasswordState
 from clipgen.state.email import EMAIL_CHOICES, FIELD_PREFIX, EmailPreferencesState
 from clipgen.state.publishing import YouTubeState
@@ -35,38 +36,20 @@ def _password_input(label: str, name: str, autocomplete: str) -> rx.Component:
 
 
 def _disconnect() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                "Disconnect",
-                variant="soft",
-                color_scheme="red",
-                custom_attrs={"data-testid": "youtube-disconnect"},
-            )
+    return confirm_dialog(
+        rx.button(
+            "Disconnect",
+            variant="soft",
+            color_scheme="red",
+            custom_attrs={"data-testid": "youtube-disconnect"},
         ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Disconnect YouTube?"),
-            rx.alert_dialog.description(
-                "ClipGen asks Google to remove its access and forgets the channel. Uploads "
-                "stop, and your YouTube posts' views are then entered by hand."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button("Keep it connected", variant="soft", color_scheme="gray")
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "Disconnect",
-                        color_scheme="red",
-                        on_click=YouTubeState.disconnect,
-                        custom_attrs={"data-testid": "youtube-disconnect-confirm"},
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                padding_top="12px",
-            ),
-        ),
+        title="Disconnect YouTube?",
+        description="ClipGen asks Google to remove its access and forgets the channel. Uploads "
+        "stop, and your YouTube posts' views are then entered by hand.",
+        confirm_label="Disconnect",
+        on_confirm=YouTubeState.disconnect,
+        confirm_testid="youtube-disconnect-confirm",
+        cancel_label="Keep it connected",
     )
 
 

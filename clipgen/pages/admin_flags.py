@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, section
+from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import template
-from clipgen.components.money import error_callout, section
 from clipgen.state.flags import CLEAR, CONFIRM, FLAG_TABS, AdminFlagsState
 
 State = AdminFlagsState
@@ -337,65 +338,43 @@ def _flag_card(flag: rx.Var) -> rx.Component:
 
 def _dialog() -> rx.Component:
     confirming = State.dialog_kind == CONFIRM
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(confirming, "Confirm fraud?", "Clear this flag?")),
-            rx.dialog.description(
-                State.dialog_summary,
-                rx.cond(
-                    confirming,
-                    rx.fragment(
-                        ". The ",
-                        State.dialog_held,
-                        " of earnings booked while it was flagged are reversed, the post no "
-                        "longer earns, and the clipper is told your reason.",
-                    ),
-                    rx.fragment(
-                        ". The views look genuine: the held ",
-                        State.dialog_held,
-                        " follow the normal hold, and the clipper is told.",
-                    ),
+    return reason_dialog(
+        open=State.dialog_open,
+        on_close=State.close_dialog,
+        title=rx.cond(confirming, "Confirm fraud?", "Clear this flag?"),
+        description=(
+            State.dialog_summary,
+            rx.cond(
+                confirming,
+                rx.fragment(
+                    ". The ",
+                    State.dialog_held,
+                    " of earnings booked while it was flagged are reversed, the post no "
+                    "longer earns, and the clipper is told your reason.",
                 ),
-            ),
-            rx.form(
-                rx.vstack(
-                    error_callout(State.dialog_error, "flag-dialog-error"),
-                    rx.text_area(
-                        name="text",
-                        placeholder=rx.cond(
-                            confirming,
-                            "Why the views are not genuine (the clipper sees this)",
-                            "A note for the record (optional)",
-                        ),
-                        width="100%",
-                        rows="3",
-                        custom_attrs={"data-testid": "flag-dialog-text", "aria-label": "Reason"},
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Back", type="button", variant="soft", color_scheme="gray")
-                        ),
-                        rx.button(
-                            rx.cond(confirming, "Confirm fraud", "Clear flag"),
-                            type="submit",
-                            color_scheme=rx.cond(confirming, "red", "green"),
-                            custom_attrs={"data-testid": "flag-dialog-submit"},
-                        ),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    padding_top="12px",
-                    width="100%",
+                rx.fragment(
+                    ". The views look genuine: the held ",
+                    State.dialog_held,
+                    " follow the normal hold, and the clipper is told.",
                 ),
-                on_submit=State.decide,
-                reset_on_submit=False,
-                key=State.dialog_flag_id,
             ),
         ),
-        open=State.dialog_open,
-        on_open_change=State.close_dialog,
+        field_name="text",
+        placeholder=rx.cond(
+            confirming,
+            "Why the views are not genuine (the clipper sees this)",
+            "A note for the record (optional)",
+        ),
+        field_testid="flag-dialog-text",
+        field_label="Reason",
+        field_props={"rows": "3"},
+        error=State.dialog_error,
+        error_testid="flag-dialog-error",
+        submit_label=rx.cond(confirming, "Confirm fraud", "Clear flag"),
+        submit_color=rx.cond(confirming, "red", "green"),
+        submit_testid="flag-dialog-submit",
+        on_submit=State.decide,
+        form_key=State.dialog_flag_id,
     )
 
 

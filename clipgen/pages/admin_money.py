@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, figure, figures, section, status_badge
+from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout, figure, figures, section, status_badge
 from clipgen.state.money import AdminMoneyState, AdminPayoutsState
 
 # --- Payouts ------------------------------------------------------------------------------
@@ -97,45 +98,24 @@ def _queue_row(row: rx.Var) -> rx.Component:
 
 
 def _reject_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reject this payout?"),
-            rx.dialog.description(
-                AdminPayoutsState.reject_summary,
-                ". The money goes back to the clipper's available balance, and they see "
-                "your reason.",
-            ),
-            rx.form(
-                rx.vstack(
-                    error_callout(AdminPayoutsState.reject_error, "reject-error"),
-                    rx.text_area(
-                        name="reason",
-                        placeholder="Why is it rejected?",
-                        width="100%",
-                        custom_attrs={"data-testid": "reject-reason", "aria-label": "Reason"},
-                    ),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Keep it", type="button", variant="soft", color_scheme="gray")
-                        ),
-                        rx.button(
-                            "Reject payout",
-                            type="submit",
-                            color_scheme="red",
-                            custom_attrs={"data-testid": "reject-submit"},
-                        ),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    padding_top="12px",
-                ),
-                on_submit=AdminPayoutsState.reject,
-            ),
-        ),
+    return reason_dialog(
         open=AdminPayoutsState.reject_open,
-        on_open_change=AdminPayoutsState.close_reject,
+        on_close=AdminPayoutsState.close_reject,
+        title="Reject this payout?",
+        description=(
+            AdminPayoutsState.reject_summary,
+            ". The money goes back to the clipper's available balance, and they see your reason.",
+        ),
+        field_name="reason",
+        placeholder="Why is it rejected?",
+        field_testid="reject-reason",
+        field_label="Reason",
+        error=AdminPayoutsState.reject_error,
+        error_testid="reject-error",
+        submit_label="Reject payout",
+        submit_testid="reject-submit",
+        on_submit=AdminPayoutsState.reject,
+        cancel_label="Keep it",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, status_badge
 from clipgen.components.charts import (
     MUTED,
     bars,
@@ -18,7 +19,6 @@ from clipgen.components.charts import (
     views_and_cpm,
 )
 from clipgen.components.layout import template
-from clipgen.components.money import error_callout, status_badge
 from clipgen.state.analytics import CampaignAnalyticsState, DashboardState
 
 

@@ -5,22 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout
 from clipgen.components.layout import brand
 from clipgen.state.auth_forms import LoginState, RegisterState
-
-
-def _error(message) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(
-            message,
-            icon="triangle-alert",
-            color_scheme="red",
-            role="alert",
-            width="100%",
-            custom_attrs={"data-testid": "auth-error"},
-        ),
-    )
 
 
 def _input(label: str, name: str, testid: str, **props) -> rx.Component:
@@ -59,7 +46,7 @@ def _card(*children) -> rx.Component:
 def login() -> rx.Component:
     return _card(
         rx.heading("Sign in", size="6"),
-        _error(LoginState.error),
+        error_callout(LoginState.error, "auth-error"),
         rx.form(
             rx.vstack(
                 _input(
@@ -139,7 +126,7 @@ def _role_choice(value: str, title: str, blurb: str, icon: str) -> rx.Component:
 def register() -> rx.Component:
     return _card(
         rx.heading("Create your account", size="6"),
-        _error(RegisterState.error),
+        error_callout(RegisterState.error, "auth-error"),
         rx.form(
             rx.vstack(
                 rx.text("I am joining as", size="2", weight="medium"),

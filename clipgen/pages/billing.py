@@ -5,16 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, figure, figures, section, status_badge
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import (
-    error_callout,
-    figure,
-    figures,
-    pager,
-    section,
-    statement_table,
-    status_badge,
-)
+from clipgen.components.money import pager, statement_table
 from clipgen.state.money import BillingState
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, figure, figures, section, status_badge
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout, figure, figures, section, status_badge
 from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.pages.reviews import review_queue
 from clipgen.pipeline import options as opts
@@ -28,8 +29,11 @@ from clipgen.state.campaigns import (
     CampaignsState,
     CampaignState,
 )
+from clipgen.state.reviews import ReviewsState
 
 Form = CampaignFormState
+# A campaign's page loads the campaign, then its review queue (each state checks the user).
+CAMPAIGN_ON_LOAD = [CampaignState.open_page, ReviewsState.open_for_campaign]
 
 
 def _muted(*children, **props) -> rx.Component:
@@ -558,42 +562,8 @@ def campaigns() -> rx.Component:
 # --- one campaign -------------------------------------------------------------------------------
 
 
-def _confirm(
-    trigger: rx.Component,
-    *,
-    title: str,
-    description,
-    confirm_label: str,
-    on_confirm,
-    testid: str,
-    color: str = "red",
-) -> rx.Component:
-    """`trigger` opens a dialog that says what happens; only the confirm button does it."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(trigger),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(title),
-            rx.alert_dialog.description(description),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        confirm_label,
-                        color_scheme=color,
-                        on_click=on_confirm,
-                        custom_attrs={"data-testid": testid},
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                padding_top="12px",
-            ),
-        ),
-    )
-
-
 def _cancel_button() -> rx.Component:
-    return _confirm(
+    return confirm_dialog(
         rx.button(
             rx.icon("ban", size=14),
             "Cancel campaign",
@@ -611,7 +581,7 @@ def _cancel_button() -> rx.Component:
         ),
         confirm_label="Cancel campaign",
         on_confirm=CampaignState.cancel,
-        testid="campaign-cancel-confirm",
+        confirm_testid="campaign-cancel-confirm",
     )
 
 
@@ -697,7 +667,7 @@ def _actions() -> rx.Component:
                 "The campaign is complete. Its escrow still pays its clips' views (CPM and "
                 "bonuses) until you take the rest back."
             ),
-            _confirm(
+            confirm_dialog(
                 rx.button(
                     rx.icon("undo-2", size=14),
                     "Return unspent budget",
@@ -709,8 +679,8 @@ def _actions() -> rx.Component:
                 + ") goes back to your balance; the clips' views earn nothing more after that.",
                 confirm_label="Return it",
                 on_confirm=CampaignState.return_budget,
-                testid="campaign-return-confirm",
-                color="violet",
+                confirm_testid="campaign-return-confirm",
+                confirm_color="violet",
             ),
             spacing="2",
         ),
@@ -875,7 +845,7 @@ def _campaign_body() -> rx.Component:
     )
 
 
-@template(routes.CAMPAIGN, "Campaign", role="client", on_load=CampaignState.open_page)
+@template(routes.CAMPAIGN, "Campaign", role="client", on_load=CAMPAIGN_ON_LOAD)
 def campaign() -> rx.Component:
     return rx.cond(
         CampaignState.not_found,

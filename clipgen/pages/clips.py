@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
-from clipgen.components.confirm import confirm_delete, link_renewer
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
+from clipgen.components.timers import link_renewer
 from clipgen.state.clips import MyClipsState
 
 
@@ -41,7 +42,7 @@ def _card(card: rx.Var) -> rx.Component:
                     is_external=True,
                 ),
                 rx.spacer(),
-                confirm_delete(
+                confirm_dialog(
                     rx.button(
                         rx.icon("trash-2", size=14),
                         size="1",
@@ -51,6 +52,7 @@ def _card(card: rx.Var) -> rx.Component:
                     ),
                     title="Delete this clip?",
                     description="The video, its subtitles and thumbnail are deleted for good.",
+                    confirm_label="Delete",
                     on_confirm=MyClipsState.delete(card["id"]),
                     confirm_testid="library-confirm",
                 ),

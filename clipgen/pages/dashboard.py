@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout
 from clipgen.pages.analytics import admin_analytics, client_analytics, clipper_analytics
 from clipgen.state.analytics import DashboardState
 from clipgen.state.session import SessionState

@@ -5,25 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout
 from clipgen.components.clip_options import clip_options
-from clipgen.components.confirm import confirm_delete
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
 from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.state.generate import UPLOAD_ID, GenerateState
-
-
-def _error(message, testid: str) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.callout(
-            message,
-            icon="triangle-alert",
-            color_scheme="red",
-            width="100%",
-            role="alert",
-            custom_attrs={"data-testid": testid},
-        ),
-    )
 
 
 def _drop_zone() -> rx.Component:
@@ -109,7 +96,7 @@ def _video_item(row: dict) -> rx.Component:
             on_click=GenerateState.use_video(row["id"]),
             custom_attrs={"data-testid": "use-video"},
         ),
-        confirm_delete(
+        confirm_dialog(
             rx.button(
                 rx.icon("trash-2", size=14),
                 size="1",
@@ -121,6 +108,7 @@ def _video_item(row: dict) -> rx.Component:
             title="Delete this video?",
             description="The uploaded original, its transcript, and every clip made from it "
             "are deleted. This cannot be undone.",
+            confirm_label="Delete",
             on_confirm=GenerateState.delete_video(row["id"]),
             confirm_testid="confirm-delete-video",
         ),
@@ -146,7 +134,7 @@ def _my_videos() -> rx.Component:
                 width="100%",
                 align="center",
             ),
-            _error(GenerateState.videos_error, "videos-error"),
+            error_callout(GenerateState.videos_error, "videos-error"),
             rx.cond(
                 GenerateState.my_videos.length() > 0,
                 rx.vstack(rx.foreach(GenerateState.my_videos, _video_item), width="100%"),
@@ -166,10 +154,10 @@ def generate() -> rx.Component:
             "Generate clips",
             "Upload a long video; ClipGen finds the best moments and makes them short.",
         ),
-        _error(GenerateState.upload_error, "upload-error"),
+        error_callout(GenerateState.upload_error, "upload-error"),
         _upload_status(),
         _options(),
-        _error(GenerateState.start_error, "start-error"),
+        error_callout(GenerateState.start_error, "start-error"),
         rx.button(
             rx.icon("wand-sparkles"),
             "Generate clips",

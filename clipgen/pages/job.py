@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
-from clipgen.components.confirm import confirm_delete, link_renewer
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
+from clipgen.components.timers import link_renewer
 from clipgen.state.job import JobState
 
 
@@ -25,7 +26,7 @@ def _retry_or_delete() -> rx.Component:
 
 
 def _delete_job_button() -> rx.Component:
-    return confirm_delete(
+    return confirm_dialog(
         rx.button(
             rx.icon("trash-2", size=14),
             "Delete job",
@@ -36,6 +37,7 @@ def _delete_job_button() -> rx.Component:
         ),
         title="Delete this job?",
         description="The job and any clips it made are deleted. Your uploaded video stays.",
+        confirm_label="Delete",
         on_confirm=JobState.delete_job,
         confirm_testid="confirm-job-delete",
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, figure, figures, section, status_badge
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout, figure, figures, section, status_badge
-from clipgen.state.market import (
+from clipgen.state.marketplace import (
     ENDING_CHOICES,
     LENGTH_CHOICES,
     PLATFORM_CHOICES,

@@ -7,8 +7,8 @@ import reflex as rx
 from reflex.vars import FunctionStringVar
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, figure, section
 from clipgen.components.layout import template
-from clipgen.components.money import error_callout, figure, section
 from clipgen.state.publishing import PRIVACY_LABELS, PerformanceState
 
 MUTED = rx.color("gray", 11)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import figure, figures, section
 from clipgen.components.layout import brand
-from clipgen.components.money import figure, figures, section
-from clipgen.state.market import ProfileState
+from clipgen.state.profile import ProfileState
 from clipgen.state.session import SessionState
 
 MUTED = rx.color("gray", 11)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
-from clipgen.components.confirm import link_renewer
+from clipgen.components.blocks import error_callout
+from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout
+from clipgen.components.timers import link_renewer
 from clipgen.state.reviews import REJECT, REVISION, STATUS_LABELS, ReviewsState
 
 STATUS_COLORS = {
@@ -268,61 +269,36 @@ def _review_card(item: rx.Var) -> rx.Component:
 
 def _dialog() -> rx.Component:
     is_reject = ReviewsState.dialog_kind == REJECT
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(is_reject, "Reject this clip", "Ask for a revision")),
-            rx.dialog.description(
-                rx.cond(
-                    is_reject,
-                    "The clipper sees your reason; the claim closes and its slot is free "
-                    "for someone else.",
-                    "The clipper sees your notes and gets the claim's time limit again to "
-                    "hand in a new version.",
-                ),
-                size="2",
-            ),
-            rx.text(ReviewsState.dialog_summary, size="2", weight="bold", padding_top="8px"),
-            rx.form(
-                rx.vstack(
-                    rx.text_area(
-                        name="text",
-                        placeholder=rx.cond(
-                            is_reject, "Why is it rejected?", "What should change?"
-                        ),
-                        required=True,
-                        min_length=3,
-                        max_length=1000,
-                        rows="4",
-                        width="100%",
-                        auto_focus=True,
-                        custom_attrs={"data-testid": "review-dialog-text"},
-                    ),
-                    error_callout(ReviewsState.dialog_error, "review-dialog-error"),
-                    rx.hstack(
-                        rx.dialog.close(
-                            rx.button("Back", variant="soft", color_scheme="gray", type="button")
-                        ),
-                        rx.button(
-                            rx.cond(is_reject, "Reject", "Send back"),
-                            type="submit",
-                            color_scheme=rx.cond(is_reject, "red", "violet"),
-                            custom_attrs={"data-testid": "review-dialog-send"},
-                        ),
-                        justify="end",
-                        spacing="3",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    padding_top="8px",
-                    width="100%",
-                ),
-                on_submit=ReviewsState.send_dialog,
-                reset_on_submit=False,
-                key=ReviewsState.dialog_submission_id,
-            ),
-        ),
+    return reason_dialog(
         open=ReviewsState.dialog_open,
-        on_open_change=ReviewsState.close_dialog,
+        on_close=ReviewsState.close_dialog,
+        title=rx.cond(is_reject, "Reject this clip", "Ask for a revision"),
+        description=rx.cond(
+            is_reject,
+            "The clipper sees your reason; the claim closes and its slot is free for someone else.",
+            "The clipper sees your notes and gets the claim's time limit again to "
+            "hand in a new version.",
+        ),
+        description_size="2",
+        summary=ReviewsState.dialog_summary,
+        field_name="text",
+        placeholder=rx.cond(is_reject, "Why is it rejected?", "What should change?"),
+        field_testid="review-dialog-text",
+        field_props={
+            "required": True,
+            "min_length": 3,
+            "max_length": 1000,
+            "rows": "4",
+            "auto_focus": True,
+        },
+        error=ReviewsState.dialog_error,
+        error_testid="review-dialog-error",
+        error_below_field=True,
+        submit_label=rx.cond(is_reject, "Reject", "Send back"),
+        submit_color=rx.cond(is_reject, "red", "violet"),
+        submit_testid="review-dialog-send",
+        on_submit=ReviewsState.send_dialog,
+        form_key=ReviewsState.dialog_submission_id,
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.blocks import error_callout, section
 from clipgen.components.clip_options import clip_options
-from clipgen.components.confirm import link_renewer
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
-from clipgen.components.money import error_callout, section
+from clipgen.components.timers import link_renewer
 from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.pages.marketplace import requirements_list
-from clipgen.state.market import OWN_EDIT_UPLOAD_ID, ClaimState, WorkListState
+from clipgen.state.work import OWN_EDIT_UPLOAD_ID, ClaimState, WorkListState
 
 MUTED = rx.color("gray", 11)
 CLAIM_COLORS = {
@@ -533,39 +534,21 @@ def _history() -> rx.Component:
 def _give_up() -> rx.Component:
     return rx.vstack(
         error_callout(ClaimState.action_error, "give-up-error"),
-        rx.alert_dialog.root(
-            rx.alert_dialog.trigger(
-                rx.button(
-                    rx.icon("undo-2", size=14),
-                    "Give up claim",
-                    variant="soft",
-                    color_scheme="red",
-                    custom_attrs={"data-testid": "give-up"},
-                )
+        confirm_dialog(
+            rx.button(
+                rx.icon("undo-2", size=14),
+                "Give up claim",
+                variant="soft",
+                color_scheme="red",
+                custom_attrs={"data-testid": "give-up"},
             ),
-            rx.alert_dialog.content(
-                rx.alert_dialog.title("Give up this claim?"),
-                rx.alert_dialog.description(
-                    "Its slot goes back to the pool for another clipper. Clips you made stay "
-                    "in My clips."
-                ),
-                rx.hstack(
-                    rx.alert_dialog.cancel(
-                        rx.button("Keep working", variant="soft", color_scheme="gray")
-                    ),
-                    rx.alert_dialog.action(
-                        rx.button(
-                            "Give up claim",
-                            color_scheme="red",
-                            on_click=ClaimState.give_up,
-                            custom_attrs={"data-testid": "confirm-give-up"},
-                        )
-                    ),
-                    justify="end",
-                    spacing="3",
-                    padding_top="12px",
-                ),
-            ),
+            title="Give up this claim?",
+            description="Its slot goes back to the pool for another clipper. Clips you made stay "
+            "in My clips.",
+            confirm_label="Give up claim",
+            on_confirm=ClaimState.give_up,
+            confirm_testid="confirm-give-up",
+            cancel_label="Keep working",
         ),
         width="100%",
     )
