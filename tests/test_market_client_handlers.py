@@ -25,6 +25,7 @@ from clipgen.models import (
     Role,
     Submission,
 )
+from clipgen.pages.campaigns import CAMPAIGN_ON_LOAD
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
 from clipgen.services.market import claims
@@ -224,8 +225,8 @@ def test_a_client_makes_a_draft_edits_funds_and_runs_it(world: World) -> None:
     _plain(listing, "rows")
 
     page = _state(CampaignState, token, f"/campaigns/{made.id}")
-    opened = CampaignState.open_page.fn(page)
-    assert opened is not None  # then its review queue loads
+    CampaignState.open_page.fn(page)
+    assert [CampaignState.open_page, ReviewsState.open_for_campaign] == CAMPAIGN_ON_LOAD
     assert page.status == "draft" and page.details["title"] == "Launch week"
     assert page.details["source"] == "Uploaded video: launch-talk.mp4"
     assert page.budget_short and page.balance == "$0.00"
@@ -450,7 +451,8 @@ def test_a_client_cannot_touch_another_clients_campaign_or_submissions(world: Wo
     queue = _state(ReviewsState, token, "/reviews")
     ReviewsState.open_page.fn(queue)
     assert queue.items == [] and queue.load_error == ""
-    ReviewsState.open_for_campaign.fn(queue, live.id)
+    queue = _state(ReviewsState, token, f"/campaigns/{live.id}")
+    ReviewsState.open_for_campaign.fn(queue)
     assert queue.items == []
     ReviewsState.open_dialog.fn(queue, REJECT, submission_id)  # not on their page: ignored
     assert not queue.dialog_open
@@ -521,7 +523,7 @@ def test_two_revisions_then_approve_and_rate_on_the_campaign_page(world: World) 
     CampaignState.open_page.fn(page)
     assert page.counts["pending"] == 1 and page.details["pending_reviews"] == "1"
     queue = _state(ReviewsState, token, f"/campaigns/{live.id}")
-    ReviewsState.open_for_campaign.fn(queue, live.id)
+    ReviewsState.open_for_campaign.fn(queue)
 
     for round_ in (1, 2):
         (card,) = queue.items
@@ -579,8 +581,8 @@ def test_ids_beyond_any_row_are_not_found(world: World, huge: int) -> None:
     form = _state(CampaignFormState, token, "/campaigns/new")
     CampaignFormState.start_edit.fn(form, huge)
     assert form.form_error == NO_CAMPAIGN and form.editing_id == 0
-    queue = _state(ReviewsState, token, "/reviews")
-    ReviewsState.open_for_campaign.fn(queue, huge)
+    queue = _state(ReviewsState, token, f"/campaigns/{huge}")
+    ReviewsState.open_for_campaign.fn(queue)
     assert queue.items == [] and queue.load_error == NO_CAMPAIGN
     ReviewsState.approve.fn(queue, huge)
     assert queue.action_error == NO_SUBMISSION

@@ -17,14 +17,9 @@ from clipgen.db import session_scope
 from clipgen.models import MarketJob, ProcessingJob, Role, Submission
 from clipgen.services.auth import service as auth
 from clipgen.services.market import claims, reviews
-from clipgen.state.market import (
-    ClaimState,
-    MarketCampaignState,
-    MarketplaceState,
-    ProfileState,
-    WorkListState,
-    length_defaults,
-)
+from clipgen.state.marketplace import MarketCampaignState, MarketplaceState
+from clipgen.state.profile import ProfileState
+from clipgen.state.work import ClaimState, WorkListState, length_defaults
 from tests.support.market import clip_of, live_campaign, ready_video
 from tests.support.money import PASSWORD, person
 

@@ -16,12 +16,13 @@ from clipgen.services import notifications
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import NotAuthenticated, NotFound
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
+from clipgen.state.formats import age
 from clipgen.state.notifications import (
     BELL_ITEMS,
     NotificationsState,
     in_app_link,
-    time_ago,
 )
 from tests.support.money import PASSWORD, person
 
@@ -127,12 +128,12 @@ def test_nobody_signed_in_is_refused(session: Session, people: dict) -> None:
 
 def test_ages_and_links_are_shown_safely() -> None:
     now = utcnow()
-    assert time_ago(now, now) == "just now"
-    assert time_ago(now - timedelta(minutes=5), now) == "5 min ago"
-    assert time_ago(now - timedelta(hours=3), now) == "3 h ago"
-    assert time_ago(now - timedelta(days=1), now) == "1 day ago"
-    assert time_ago(now - timedelta(days=9), now) == "9 days ago"
-    assert time_ago(now + timedelta(minutes=1), now) == "just now"
+    assert age(now, now) == "just now"
+    assert age(now - timedelta(minutes=5), now) == "5 min ago"
+    assert age(now - timedelta(hours=3), now) == "3 h ago"
+    assert age(now - timedelta(days=1), now) == "1 day ago"
+    assert age(now - timedelta(days=9), now) == "9 days ago"
+    assert age(now + timedelta(minutes=1), now) == "just now"
     assert in_app_link("/work/3") == "/work/3"
     for unsafe in ("", "https://evil.example/", "//evil.example", "/\\evil", "javascript:x", None):
         assert in_app_link(unsafe) == ""

@@ -23,11 +23,10 @@ from clipgen.services.analytics.client import (
 from clipgen.services.analytics.clipper import ClipperDashboard, clipper_dashboard
 from clipgen.services.analytics.common import Series
 from clipgen.services.analytics.periods import DEFAULT_RANGE, RANGE_LABELS, RANGES
-from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.money.amounts import format_cents
 from clipgen.state.money import tier_card
 from clipgen.state.publishing import LINE_COLORS
-from clipgen.state.session import SessionState
+from clipgen.state.session import SessionState, shows_refusals
 
 RANGE_REFUSED = "Choose a range of 7, 30 or 90 days, or all time."
 STATE_LABELS = {
@@ -271,26 +270,23 @@ class DashboardState(_ClientCharts):
     signups_chart: list[dict] = []
     loaded: bool = False
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
         user = self._actor()
         if user is None:
             return self._to_login()
         self._show_user(user)
+        # The sections show from now on: their figures, or the refusal in `load_error`.
+        self.loaded = True
         services = (
             ("clipper", clipper_dashboard, clipper_vars),
             ("client", client_dashboard, client_vars),
             ("admin", admin_dashboard, admin_vars),
         )
-        try:
-            for role, service, to_vars in services:
-                if role in user.roles:
-                    self._apply(to_vars(self._call_service(service, range_key=self.range_key)))
-        except NotAuthenticated:
-            return self._to_login()
-        except ServiceError as error:
-            self.load_error = str(error)
-        self.loaded = True
+        for role, service, to_vars in services:
+            if role in user.roles:
+                self._apply(to_vars(self._call_service(service, range_key=self.range_key)))
         return None
 
     @rx.event
@@ -322,18 +318,13 @@ class CampaignAnalyticsState(_ClientCharts):
     def campaign_href(self) -> str:
         return routes.campaign(self.campaign_id) if self.campaign_id else routes.CAMPAIGNS
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            board = self._call_service(
-                campaign_dashboard, campaign_id=self.campaign_id, range_key=self.range_key
-            )
-        except NotAuthenticated:
-            return self._to_login()
-        except ServiceError as error:
-            self.not_found = True
-            self.load_error = str(error)
-            return None
+        self.not_found = True  # until the service gives the campaign's figures
+        board = self._call_service(
+            campaign_dashboard, campaign_id=self.campaign_id, range_key=self.range_key
+        )
         self.not_found = False
         self._apply(client_vars(board))
         return None
@@ -341,8 +332,7 @@ class CampaignAnalyticsState(_ClientCharts):
     @rx.event
     def open_page(self):
         """Load the campaign of the address: /campaigns/<id>/analytics."""
-        parts = self.router.url.path.rstrip("/").split("/")
-        self.campaign_id = int(parts[-2]) if len(parts) >= 2 and parts[-2].isdigit() else 0
+        self.campaign_id = self._route_id(routes.CAMPAIGNS, "/analytics")
         return self._load()
 
     @rx.event
@@ -356,21 +346,16 @@ class CampaignAnalyticsState(_ClientCharts):
         return _download(self, "campaign", chart, campaign_id=self.campaign_id)
 
 
+@shows_refusals("load_error")
 def _download(state: _ClientCharts, dashboard: str, chart: str, **kwargs):
     """Send one chart's CSV for the range on screen, or say why not."""
     state.load_error = ""
-    try:
-        data = state._call_service(
-            export.chart_csv,
-            dashboard=dashboard,
-            chart=chart if isinstance(chart, str) else "",
-            range_key=state.range_key,
-            **kwargs,
-        )
-    except NotAuthenticated:
-        return state._to_login()
-    except ServiceError as error:
-        state.load_error = str(error)
-        return None
+    data = state._call_service(
+        export.chart_csv,
+        dashboard=dashboard,
+        chart=chart if isinstance(chart, str) else "",
+        range_key=state.range_key,
+        **kwargs,
+    )
     filename = f"{dashboard}-{chart}-{state.range_key}.csv"
     return rx.download(data=data, filename=filename, mime_type="text/csv")

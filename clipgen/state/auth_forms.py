@@ -11,12 +11,8 @@ from clipgen.db import session_scope
 from clipgen.services.auth import service as auth
 from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
 from clipgen.state.client import request_client_address
+from clipgen.state.forms import field
 from clipgen.state.session import SessionState, safe_next_path
-
-
-def _field(form_data: dict, name: str) -> str:
-    value = form_data.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 class LoginState(SessionState):
@@ -40,7 +36,7 @@ class LoginState(SessionState):
         yield
         try:
             token, user = await asyncio.to_thread(
-                self._sign_in, _field(form_data, "email"), _field(form_data, "password")
+                self._sign_in, field(form_data, "email"), field(form_data, "password")
             )
         except ServiceError as error:
             self.error = str(error)
@@ -70,14 +66,14 @@ class RegisterState(SessionState):
             self.role = role
 
     def _register(self, form_data: dict) -> tuple[str, auth.UserView]:
-        email = _field(form_data, "email")
-        password = _field(form_data, "password")
+        email = field(form_data, "email")
+        password = field(form_data, "password")
         client_ip = request_client_address(self.router)
         with session_scope() as session:
             auth.register(
                 session=session,
                 email=email,
-                display_name=_field(form_data, "display_name"),
+                display_name=field(form_data, "display_name"),
                 password=password,
                 role=self.role,
                 client_ip=client_ip,
@@ -122,14 +118,14 @@ class PasswordState(SessionState):
     pending: bool = False
 
     def _change(self, form_data: dict) -> None:
-        if _field(form_data, "new_password") != _field(form_data, "confirm_password"):
+        if field(form_data, "new_password") != field(form_data, "confirm_password"):
             raise InvalidInput("The two new passwords do not match.")
         with session_scope() as session:
             auth.change_password(
                 session=session,
                 token=self.session_token,
-                current_password=_field(form_data, "current_password"),
-                new_password=_field(form_data, "new_password"),
+                current_password=field(form_data, "current_password"),
+                new_password=field(form_data, "new_password"),
                 client_ip=request_client_address(self.router),
             )
 
@@ -141,7 +137,7 @@ class PasswordState(SessionState):
         try:
             await asyncio.to_thread(self._change, form_data)
         except NotAuthenticated:
-            yield rx.redirect(routes.LOGIN)
+            yield self._to_login()
             return
         except ServiceError as error:
             self.error = str(error)

@@ -33,42 +33,18 @@ from clipgen.services.media import videos
 from clipgen.services.money import reports
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import InsufficientFunds
+from clipgen.state.formats import when
+from clipgen.state.forms import checked, dollars, field, row_id
 from clipgen.state.generate import progress_percent, receive_video, video_row
-from clipgen.state.money import dollars, when
-from clipgen.state.session import SessionState
+from clipgen.state.session import SessionState, shows_refusals
 
 UPLOAD_ID = "campaign-source"
 SOURCE_VIDEO = "video"
 SOURCE_LINK = "link"
-# The largest id a row can have (PostgreSQL's integer); a larger one is no row at all.
-MAX_ROW_ID = 2**31 - 1
-# Long enough for the longest field (the brief); the service refuses what is too long.
-MAX_FIELD = 20_000
 _ZERO_DOLLARS = re.compile(r"\$?\s*0*(\.0{0,2})?")
 
 
 # --- reading the campaign form -----------------------------------------------------------
-
-
-def row_id(value: object) -> int:
-    """An id sent by the page, or 0 (which the services answer with "not found")."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        return 0
-    return value if 0 < value <= MAX_ROW_ID else 0
-
-
-def field(form_data: object, name: str) -> str:
-    """A text field of the submitted form; anything that is not text counts as empty."""
-    value = form_data.get(name, "") if isinstance(form_data, dict) else ""
-    return value[:MAX_FIELD] if isinstance(value, str) else ""
-
-
-def checked(form_data: object, name: str) -> bool:
-    """Whether a checkbox of the form was ticked (a ticked box sends "on")."""
-    value = form_data.get(name) if isinstance(form_data, dict) else None
-    return value is True or (isinstance(value, str) and value.lower() in ("on", "true", "1"))
 
 
 def optional_dollars(text: str, what: str) -> int:
@@ -309,27 +285,17 @@ class CampaignsState(SessionState):
     load_error: str = ""
 
     @rx.event
+    @shows_refusals("load_error")
     def open_page(self):
         self.load_error = ""
-        try:
-            listed, balance_cents = self._call_service(_campaign_list)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.CAMPAIGNS))
-        except ServiceError as error:
-            self.rows = []
-            self.load_error = str(error)
-            return None
+        self.rows = []
+        listed, balance_cents = self._call_service(_campaign_list)
         self.rows = [campaign_row(view) for view in listed]
         self.balance = format_cents(balance_cents)
         return None
 
 
 # --- new and edit ---------------------------------------------------------------------------
-
-
-def _route_campaign_id(path: str) -> int:
-    """The campaign id in /campaigns/<id> (0 for anything else, /campaigns/new included)."""
-    return row_id(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 class CampaignFormState(SessionState):
@@ -359,16 +325,11 @@ class CampaignFormState(SessionState):
     def max_upload_mb(self) -> int:
         return get_settings().max_upload_mb
 
+    @shows_refusals("videos_error")
     def _load_videos(self):
         self.videos_error = ""
-        try:
-            listed = self._call_service(videos.list_videos, limit=50)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.NEW_CAMPAIGN))
-        except ServiceError as error:
-            self.my_videos = []
-            self.videos_error = str(error)
-            return None
+        self.my_videos = []
+        listed = self._call_service(videos.list_videos, limit=50)
         self.my_videos = [video_row(view) for view in listed if view.status == "ready"]
         return None
 
@@ -397,20 +358,12 @@ class CampaignFormState(SessionState):
         return self._load_videos()
 
     @rx.event
+    @shows_refusals("form_error")
     def start_edit(self, campaign_id: int):
         """Fill the form with one of the client's campaigns (the service checks it is theirs)."""
         self._reset_form()
         self.editing_id = 0
-        try:
-            view = self._call_service(campaigns.get_my_campaign, campaign_id=row_id(campaign_id))
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.CAMPAIGNS))
-        except ServiceError as error:
-            self.form_error = str(error)
-            return None
-        if view.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
-            self.form_error = f"This campaign is {view.status}; it can no longer be changed."
-            return None
+        view = self._call_service(campaigns.campaign_to_edit, campaign_id=row_id(campaign_id))
         self.editing_id = view.id
         self.editing_live = view.status != CampaignStatus.DRAFT
         self.values = form_values(view.draft())
@@ -453,11 +406,7 @@ class CampaignFormState(SessionState):
     @rx.event(background=True)
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream the source video to disk exactly as the Generate page does, then pick it."""
-        async with self:
-            back = self.router.url.path or routes.NEW_CAMPAIGN
-        async for event in receive_video(
-            self, chunks, upload_id=UPLOAD_ID, back=back, on_done=self._uploaded
-        ):
+        async for event in receive_video(self, chunks, upload_id=UPLOAD_ID, on_done=self._uploaded):
             yield event
 
     def _uploaded(self, video) -> list:
@@ -474,22 +423,17 @@ class CampaignFormState(SessionState):
         return draft_from_form(form_data, video_id or None)
 
     @rx.event
+    @shows_refusals("form_error")
     def save(self, form_data: dict):
         """Save the form: a new draft, or the changes to the campaign being edited."""
         self.form_error = ""
-        try:
-            draft = self._draft(form_data)
-            if self.editing_id:
-                view = self._call_service(
-                    campaigns.update_campaign, campaign_id=self.editing_id, draft=draft
-                )
-            else:
-                view = self._call_service(campaigns.create_campaign, draft=draft)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.NEW_CAMPAIGN))
-        except ServiceError as error:
-            self.form_error = str(error)
-            return None
+        draft = self._draft(form_data)
+        if self.editing_id:
+            view = self._call_service(
+                campaigns.update_campaign, campaign_id=self.editing_id, draft=draft
+            )
+        else:
+            view = self._call_service(campaigns.create_campaign, draft=draft)
         if self.editing_id:
             self.editing_id = 0
             return [rx.toast.success("Changes saved."), CampaignState.finish_edit]
@@ -501,18 +445,6 @@ class CampaignFormState(SessionState):
 
 
 # --- one campaign ---------------------------------------------------------------------------
-
-
-def _campaign_page(*, session, actor: UserView, campaign_id: int):
-    """The campaign, its submissions by state, whether its leftover went back, and the
-    client's balance, in one unit of work (the first call checks the campaign is theirs)."""
-    view = campaigns.get_my_campaign(session=session, actor=actor, campaign_id=campaign_id)
-    return (
-        view,
-        campaigns.submission_counts(session, view.id),
-        campaigns.escrow_returned(session, view.id),
-        _client_balance(session=session, actor=actor),
-    )
 
 
 def _cancel(*, session, actor: UserView, campaign_id: int) -> int:
@@ -533,61 +465,43 @@ class CampaignState(SessionState):
     budget_returned: bool = False
     counts: dict[str, int] = {}
     balance: str = ""
+    # What the client may do now, as the campaign service decides it.
+    can_edit: bool = False
+    can_return_budget: bool = False
     budget_short: bool = False
     action_error: str = ""
     needs_funds: bool = False
     editing: bool = False
 
-    @rx.var
-    def can_edit(self) -> bool:
-        return self.status in ("draft", "active", "paused")
-
-    @rx.var
-    def can_return_budget(self) -> bool:
-        return self.status == "completed" and not self.budget_returned and self.escrow_cents > 0
-
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            view, counts, returned, balance_cents = self._call_service(
-                _campaign_page, campaign_id=self.campaign_id
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.CAMPAIGNS))
-        except ServiceError as error:
-            self.not_found = True
-            self.details = {}
-            self.status = ""
-            self.load_error = str(error)
-            return None
+        self.not_found = True  # until the service finds the campaign (and it is theirs)
+        self.details = {}
+        self.status = ""
+        found = self._call_service(campaigns.client_campaign_page, campaign_id=self.campaign_id)
+        view = found.campaign
         self.not_found = False
         self.details = campaign_details(view)
         self.status = str(view.status)
         self.exhausted = view.is_exhausted
         self.escrow_cents = view.escrow_cents
-        self.budget_returned = returned
-        self.counts = counts
-        self.balance = format_cents(balance_cents)
-        self.budget_short = (
-            view.status == CampaignStatus.DRAFT and balance_cents < view.budget_cents
-        )
+        self.budget_returned = found.budget_returned
+        self.counts = found.submissions
+        self.balance = format_cents(found.balance_cents)
+        self.can_edit = found.can_edit
+        self.can_return_budget = found.can_return_budget
+        self.budget_short = found.budget_short
         return None
 
     @rx.event
     def open_page(self):
-        """Load the campaign of the address, then its review queue."""
-        self.campaign_id = _route_campaign_id(self.router.url.path)
+        """Load the campaign of the address (its review queue loads next, on its own state)."""
+        self.campaign_id = self._route_id(routes.CAMPAIGNS)
         self.action_error = ""
         self.needs_funds = False
         self.editing = False
-        redirect = self._load()
-        if redirect is not None:
-            return redirect
-        if self.not_found:
-            return None
-        from clipgen.state.reviews import ReviewsState
-
-        return ReviewsState.open_for_campaign(self.campaign_id)
+        return self._load()
 
     @rx.event
     def refresh(self):
@@ -619,7 +533,7 @@ class CampaignState(SessionState):
         try:
             result = self._call_service(service, campaign_id=self.campaign_id)
         except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.CAMPAIGNS))
+            return self._to_login()
         except ServiceError as error:
             self.action_error = str(error)
             self.needs_funds = isinstance(error, InsufficientFunds)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
-from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import clips
+from clipgen.state.forms import field, row_id
 from clipgen.state.job import (
     URL_LIFETIME_S,
     clip_card_data,
@@ -14,7 +14,7 @@ from clipgen.state.job import (
     links_need_renewal,
     signed_urls,
 )
-from clipgen.state.session import SessionState
+from clipgen.state.session import SessionState, shows_refusals
 
 PER_PAGE = 12
 
@@ -52,14 +52,10 @@ class MyClipsState(SessionState):
             for view in result.items
         ]
 
+    @shows_refusals("error")
     def _reload(self):
         self.error = ""
-        try:
-            self._load()
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.MY_CLIPS))
-        except ServiceError as error:
-            self.error = str(error)
+        self._load()
 
     @rx.event
     def open_page(self):
@@ -74,8 +70,7 @@ class MyClipsState(SessionState):
 
     @rx.event
     def search(self, form_data: dict):
-        value = form_data.get("query", "") if isinstance(form_data, dict) else ""
-        self.query = value[:200] if isinstance(value, str) else ""
+        self.query = field(form_data, "query")[:200]
         self.page = 1
         return self._reload()
 
@@ -88,11 +83,8 @@ class MyClipsState(SessionState):
         return self._reload()
 
     @rx.event
+    @shows_refusals("error", to_sign_in=False)
     def delete(self, clip_id: int):
-        try:
-            self._call_service(clips.delete_clip, clip_id=int(clip_id))
-        except ServiceError as error:
-            self.error = str(error)
-            return
+        self._call_service(clips.delete_clip, clip_id=row_id(clip_id))
         reloaded = self._reload()
         return [rx.toast.success("Clip deleted."), *([reloaded] if reloaded else [])]

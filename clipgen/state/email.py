@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from clipgen import routes
 from clipgen.services.email import preferences
 from clipgen.services.email.preferences import EmailPreferences
-from clipgen.services.errors import NotAuthenticated, ServiceError
-from clipgen.state.campaigns import checked
-from clipgen.state.session import SessionState
+from clipgen.services.errors import ServiceError
+from clipgen.state.forms import checked
+from clipgen.state.session import SessionState, shows_refusals
 
 # Every choice there is, in order (the page shows those of the user's roles).
 EMAIL_CHOICES: tuple[tuple[str, str], ...] = tuple(
@@ -53,6 +52,7 @@ class EmailPreferencesState(SessionState):
             self.email_loaded = False
 
     @rx.event
+    @shows_refusals("email_error")
     def save_email_preferences(self, form_data: dict):
         """Save the ticked boxes: on for ticked, off for the others of the user's choices."""
         self.email_error = ""
@@ -61,13 +61,6 @@ class EmailPreferencesState(SessionState):
             self.email_error = "Choose which emails you want."
             return None
         choices = {key: checked(form_data, FIELD_PREFIX + key) for key in self.email_shown}
-        try:
-            view = self._call_service(preferences.set_email_preferences, choices=choices)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ACCOUNT))
-        except ServiceError as refused:
-            self.email_error = str(refused)
-            return None
-        self._show(view)
+        self._show(self._call_service(preferences.set_email_preferences, choices=choices))
         self.email_saved = True
         return None

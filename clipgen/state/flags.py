@@ -14,14 +14,14 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.models import FlagStatus, ViewSyncRun
-from clipgen.services.access import as_id
 from clipgen.services.auth.service import UserView
-from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.services.errors import InvalidInput
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.publishing import fraud, sync
 from clipgen.services.publishing.fraud import FlagView
-from clipgen.state.money import form_text, when
-from clipgen.state.session import SessionState
+from clipgen.state.formats import when
+from clipgen.state.forms import field, row_id
+from clipgen.state.session import SessionState, shows_refusals
 
 FLAG_TABS = {
     FlagStatus.OPEN.value: "Open",
@@ -155,16 +155,11 @@ class AdminFlagsState(SessionState):
     def dialog_open(self) -> bool:
         return self.dialog_flag_id > 0 and self.dialog_kind != ""
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            listed, open_count, runs = self._call_service(_flags_page, status=self.tab)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ADMIN_FLAGS))
-        except ServiceError as error:
-            self.flags, self.runs, self.open_count = [], [], 0
-            self.load_error = str(error)
-            return None
+        self.flags, self.runs, self.open_count = [], [], 0  # what a refusal leaves
+        listed, open_count, runs = self._call_service(_flags_page, status=self.tab)
         self.flags = [flag_card(view) for view in listed]
         self.open_count = open_count
         self.runs = [run_row(run) for run in runs]
@@ -196,7 +191,7 @@ class AdminFlagsState(SessionState):
     @rx.event
     def start_decision(self, kind: str, flag_id: int):
         """Open the clear / confirm dialog for an open flag of the list (others are ignored)."""
-        card = next((card for card in self.flags if card["id"] == as_id(flag_id)), None)
+        card = next((card for card in self.flags if card["id"] == row_id(flag_id)), None)
         if kind not in (CLEAR, CONFIRM) or card is None or card["status"] != FlagStatus.OPEN:
             return
         self.dialog_kind, self.dialog_flag_id = kind, card["id"]
@@ -210,50 +205,38 @@ class AdminFlagsState(SessionState):
             self._close()
 
     @rx.event
+    @shows_refusals("dialog_error")
     def decide(self, form_data: dict):
         """Clear the flag in the dialog (with an optional note) or confirm it (with a reason
         the clipper is told); the service refuses a decided flag or a missing reason."""
         self.dialog_error = ""
-        text = form_text(form_data, "text")
-        try:
-            if self.dialog_kind == CLEAR:
-                decided = self._call_service(
-                    fraud.clear_flag, flag_id=self.dialog_flag_id, note=text
-                )
-                message = (
-                    f"Flag cleared: the held {format_cents(decided.held_cents)} follow the "
-                    f"normal hold, and {decided.clipper_name} was told."
-                )
-            elif self.dialog_kind == CONFIRM:
-                decided = self._call_service(
-                    fraud.confirm_flag, flag_id=self.dialog_flag_id, reason=text
-                )
-                message = (
-                    f"Fraud confirmed: {format_cents(decided.held_cents)} of held earnings "
-                    f"reversed, and {decided.clipper_name} was told why."
-                )
-            else:
-                raise InvalidInput("Choose Clear or Confirm fraud on a flag first.")
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ADMIN_FLAGS))
-        except ServiceError as error:
-            self.dialog_error = str(error)
-            return None
+        text = field(form_data, "text")
+        if self.dialog_kind == CLEAR:
+            decided = self._call_service(fraud.clear_flag, flag_id=self.dialog_flag_id, note=text)
+            message = (
+                f"Flag cleared: the held {format_cents(decided.held_cents)} follow the "
+                f"normal hold, and {decided.clipper_name} was told."
+            )
+        elif self.dialog_kind == CONFIRM:
+            decided = self._call_service(
+                fraud.confirm_flag, flag_id=self.dialog_flag_id, reason=text
+            )
+            message = (
+                f"Fraud confirmed: {format_cents(decided.held_cents)} of held earnings "
+                f"reversed, and {decided.clipper_name} was told why."
+            )
+        else:
+            raise InvalidInput("Choose Clear or Confirm fraud on a flag first.")
         self._close()
         reloaded = self._load()
         return [rx.toast.success(message), *([reloaded] if reloaded else [])]
 
     @rx.event
+    @shows_refusals("sync_error")
     def request_sync(self):
         """Ask a worker to read every post's views now."""
         self.sync_error = ""
-        try:
-            self._call_service(sync.request_view_sync)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ADMIN_FLAGS))
-        except ServiceError as error:
-            self.sync_error = str(error)
-            return None
+        self._call_service(sync.request_view_sync)
         return rx.toast.success(
             "Sync queued: a worker reads every post's views now. Refresh to see the run."
         )

@@ -16,7 +16,7 @@ from clipgen.pipeline import options as opts
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
 from clipgen.services.media import jobs, videos
-from clipgen.state.session import SessionState, run_as
+from clipgen.state.session import SessionState, run_as, shows_refusals
 
 UPLOAD_ID = "source-video"
 ACCEPTED_EXTENSIONS = sorted(videos.ACCEPTED_EXTENSIONS)
@@ -60,11 +60,12 @@ def progress_percent(progress: object) -> int | None:
         return None
 
 
-async def receive_video(state, chunks, *, upload_id: str, back: str, on_done):
+async def receive_video(state, chunks, *, upload_id: str, on_done):
     """The body of a page's upload handler (a background event): streams the upload through
     `stream_upload`, keeping the state's `uploading`, `upload_error` and `upload_percent`
     up to date, and yields the events to send. A refusal shows its message and cancels the
-    upload; a lost session goes to sign-in, back to `back` after. Once the video is stored,
+    upload; a lost session goes to sign-in, back to the page after (an upload's event
+    keeps the page's address). Once the video is stored,
     `on_done(video)` runs inside the state's lock and returns the events to send next."""
     async with state:
         token = state.session_token
@@ -76,7 +77,8 @@ async def receive_video(state, chunks, *, upload_id: str, back: str, on_done):
     except NotAuthenticated:
         async with state:
             state.uploading = False
-        yield rx.redirect(routes.login(back))
+            to_sign_in = state._to_login()
+        yield to_sign_in
         return
     except ServiceError as error:
         async with state:
@@ -200,16 +202,11 @@ class GenerateState(SessionState):
         self.upload_percent = 0
         return self._load_videos()
 
+    @shows_refusals("videos_error")
     def _load_videos(self):
         self.videos_error = ""
-        try:
-            listed = self._call_service(videos.list_videos, limit=50)
-            usage = self._call_service(videos.storage_usage)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.GENERATE))
-        except ServiceError as error:
-            self.videos_error = str(error)
-            return
+        listed = self._call_service(videos.list_videos, limit=50)
+        usage = self._call_service(videos.storage_usage)
         self.my_videos = [video_row(view) for view in listed]
         self.storage_text = (
             f"{_size_text(usage.used_bytes)} of {_size_text(usage.quota_bytes)} used"
@@ -245,14 +242,9 @@ class GenerateState(SessionState):
         self.video_summary = chosen["summary"]
 
     @rx.event
+    @shows_refusals("videos_error")
     def delete_video(self, video_id: int):
-        try:
-            self._call_service(videos.delete_video, video_id=video_id)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.GENERATE))
-        except ServiceError as error:
-            self.videos_error = str(error)
-            return
+        self._call_service(videos.delete_video, video_id=video_id)
         if self.video_id == video_id:
             self.forget_video()
         reloaded = self._load_videos()
@@ -263,9 +255,7 @@ class GenerateState(SessionState):
         """Stream the upload to disk through `stream_upload`, then show the video."""
         async with self:
             self.video_id = 0
-        async for event in receive_video(
-            self, chunks, upload_id=UPLOAD_ID, back=routes.GENERATE, on_done=self._uploaded
-        ):
+        async for event in receive_video(self, chunks, upload_id=UPLOAD_ID, on_done=self._uploaded):
             yield event
 
     def _uploaded(self, video: videos.VideoView) -> list:
@@ -278,18 +268,13 @@ class GenerateState(SessionState):
         return options_from(self, prompt=self.prompt)
 
     @rx.event
+    @shows_refusals("start_error")
     def start(self):
         self.start_error = ""
-        try:
-            if not self.video_id:
-                raise ServiceError("Upload a video first.")
-            job = self._call_service(
-                jobs.start_generation, video_id=self.video_id, options=self._options()
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.GENERATE))
-        except ServiceError as error:
-            self.start_error = str(error)
-            return
+        if not self.video_id:
+            raise ServiceError("Upload a video first.")
+        job = self._call_service(
+            jobs.start_generation, video_id=self.video_id, options=self._options()
+        )
         self.forget_video()
         return rx.redirect(routes.job(job.id))

@@ -11,10 +11,13 @@ from reflex.config import get_config
 from clipgen import routes
 from clipgen.services.errors import NotAuthenticated, ServiceError
 from clipgen.services.media import clips, jobs
-from clipgen.state.session import SessionState
+from clipgen.state.forms import field
+from clipgen.state.session import SessionState, shows_refusals
 
 POLL_SECONDS = 1.0
 URL_LIFETIME_S = 3600
+# A job's page is `<JOBS>/<job id>` (`routes.job`).
+JOBS = "/jobs"
 # Pages with signed links check this often and re-sign links that expire within the margin,
 # so a page left open for hours still plays and downloads.
 RENEW_CHECK_MS = 5 * 60 * 1000
@@ -128,10 +131,6 @@ class JobState(SessionState):
     def has_rendering_clips(self) -> bool:
         return any(card["status"] == "rendering" for card in self.clip_cards)
 
-    def _route_job_id(self) -> int:
-        tail = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
-
     def _refresh(self) -> None:
         """Load the job and its clips for the signed-in user (ownership checked by services)."""
         job = self._call_service(jobs.get_job, job_id=self.current_job_id)
@@ -166,7 +165,7 @@ class JobState(SessionState):
 
     @rx.event
     def open_page(self):
-        self.current_job_id = self._route_job_id()
+        self.current_job_id = self._route_id(JOBS)
         self.not_found = False
         self.action_error = ""
         self.trim_clip_id = 0
@@ -175,7 +174,7 @@ class JobState(SessionState):
         try:
             self._refresh()
         except NotAuthenticated:
-            return rx.redirect(routes.login(routes.job(self.current_job_id)))
+            return self._to_login()
         except ServiceError:
             self.not_found = True
             return
@@ -218,31 +217,23 @@ class JobState(SessionState):
                 return
 
     @rx.event
+    @shows_refusals("action_error", to_sign_in=False)
     def cancel(self):
-        try:
-            self._call_service(jobs.cancel_job, job_id=self.current_job_id)
-            self._refresh()
-        except ServiceError as error:
-            self.action_error = str(error)
+        self._call_service(jobs.cancel_job, job_id=self.current_job_id)
+        self._refresh()
 
     @rx.event
+    @shows_refusals("action_error", to_sign_in=False)
     def retry(self):
         self.action_error = ""
-        try:
-            self._call_service(jobs.retry_job, job_id=self.current_job_id)
-            self._refresh()
-        except ServiceError as error:
-            self.action_error = str(error)
-            return
+        self._call_service(jobs.retry_job, job_id=self.current_job_id)
+        self._refresh()
         return JobState.watch
 
     @rx.event
+    @shows_refusals("action_error", to_sign_in=False)
     def delete_job(self):
-        try:
-            self._call_service(jobs.delete_job, job_id=self.current_job_id)
-        except ServiceError as error:
-            self.action_error = str(error)
-            return
+        self._call_service(jobs.delete_job, job_id=self.current_job_id)
         return [rx.redirect(routes.GENERATE), rx.toast.success("Job deleted.")]
 
     @rx.event
@@ -262,14 +253,16 @@ class JobState(SessionState):
 
     @rx.event
     def submit_trim(self, form_data: dict):
-        fields = form_data if isinstance(form_data, dict) else {}
-        captions = fields.get("captions")
         try:
-            start, end = float(fields.get("start", "")), float(fields.get("end", ""))
-        except (TypeError, ValueError):
+            start, end = float(field(form_data, "start")), float(field(form_data, "end"))
+        except ValueError:
             self.trim_error = "Enter the start and end in seconds, like 12.5."
             return
-        edited = isinstance(captions, str) and captions.strip() != self.trim_text.strip()
+        captions = field(form_data, "captions")
+        # Captions not sent as text (no box in the form) keep the clip's words; a box sent
+        # empty is an edit.
+        sent = isinstance(form_data, dict) and isinstance(form_data.get("captions"), str)
+        edited = sent and captions.strip() != self.trim_text.strip()
         try:
             self._call_service(
                 clips.request_trim,

@@ -10,67 +10,22 @@ from datetime import datetime
 
 import reflex as rx
 
-from clipgen import routes
 from clipgen.models import PayoutStatus, utcnow
 from clipgen.services.auth.service import UserView
-from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.services.errors import InvalidInput
 from clipgen.services.money import funds, holds, payouts, reports
-from clipgen.services.money.amounts import format_cents, parse_dollars
+from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import InvariantReport
 from clipgen.services.money.payouts import MIN_PAYOUT_CENTS, PayoutView
 from clipgen.services.money.reports import StatementLine, StatementPage
 from clipgen.services.money.tiers import TierStanding
-from clipgen.state.session import SessionState
+from clipgen.state.formats import age, when
+from clipgen.state.forms import dollars, field, whole_number
+from clipgen.state.session import SessionState, shows_refusals
 
 STATEMENT_PER_PAGE = 20
 DECIDED_PAYOUTS_SHOWN = 50
-MAX_TEXT = 500
 _REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
-
-
-# --- reading what a browser sent ----------------------------------------------------------
-
-
-def form_text(form_data: object, name: str) -> str:
-    """A text field of a submitted form; anything that is not text counts as empty."""
-    value = form_data.get(name, "") if isinstance(form_data, dict) else ""
-    return value[:MAX_TEXT] if isinstance(value, str) else ""
-
-
-def dollars(value: object, what: str = "The amount") -> int:
-    """Cents from dollars typed in a form: only text is accepted, and only money-shaped text."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be in dollars and cents, like 25.00.")
-    return parse_dollars(value, what)
-
-
-def whole_number(value: object, what: str) -> int:
-    """A positive id typed or sent by the page: digits only."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value.strip()) > 0:
-        return int(value.strip())
-    raise InvalidInput(f"Enter the {what} as a whole number, like 42.")
-
-
-# --- plain values for the pages ------------------------------------------------------------
-
-
-def when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
-
-
-def age(moment: datetime, now: datetime) -> str:
-    """How long ago, roughly: "just now", "5 min ago", "3 h ago", "2 days ago"."""
-    seconds = max(0, int((now - moment).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return f"{days} day ago" if days == 1 else f"{days} days ago"
 
 
 def signed_amount(cents: int) -> str:
@@ -198,15 +153,10 @@ class EarningsState(SessionState):
     def minimum_payout(self) -> str:
         return format_cents(MIN_PAYOUT_CENTS)
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            balances, statement, mine = self._call_service(_earnings_view, page=self.page)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.EARNINGS))
-        except ServiceError as error:
-            self.load_error = str(error)
-            return None
+        balances, statement, mine = self._call_service(_earnings_view, page=self.page)
         self.pending = format_cents(balances.pending_cents)
         self.available = format_cents(balances.available_cents)
         self.in_payout = format_cents(balances.in_payout_cents)
@@ -235,19 +185,16 @@ class EarningsState(SessionState):
         return self._load()
 
     @rx.event
+    @shows_refusals("payout_error", to_sign_in=False)
     def request_payout(self, form_data: dict):
         """Ask for a payout of the amount typed; the form's key makes a double click one."""
         self.payout_error = ""
-        sent_key = form_text(form_data, "request_key")
+        sent_key = field(form_data, "request_key")
         key = sent_key if _REQUEST_KEY.fullmatch(sent_key) else self.request_key
-        try:
-            amount_cents = dollars(form_data.get("amount") if isinstance(form_data, dict) else None)
-            payout = self._call_service(
-                payouts.request_payout, amount_cents=amount_cents, request_key=key
-            )
-        except ServiceError as error:
-            self.payout_error = str(error)
-            return None
+        amount_cents = dollars(form_data.get("amount") if isinstance(form_data, dict) else None)
+        payout = self._call_service(
+            payouts.request_payout, amount_cents=amount_cents, request_key=key
+        )
         self.request_key = uuid.uuid4().hex
         reloaded = self._load()
         return [
@@ -274,17 +221,12 @@ class BillingState(SessionState):
     def page_count(self) -> int:
         return _page_count(self.total_lines, STATEMENT_PER_PAGE)
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            billing = self._call_service(
-                reports.client_billing, page=self.page, per_page=STATEMENT_PER_PAGE
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.BILLING))
-        except ServiceError as error:
-            self.load_error = str(error)
-            return None
+        billing = self._call_service(
+            reports.client_billing, page=self.page, per_page=STATEMENT_PER_PAGE
+        )
         self.available = format_cents(billing.available_cents)
         self.held = format_cents(billing.held_cents)
         self.campaigns = [
@@ -342,15 +284,10 @@ class AdminPayoutsState(SessionState):
     def reject_open(self) -> bool:
         return self.reject_payout_id > 0
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            queue, everything = self._call_service(_payout_lists)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ADMIN_PAYOUTS))
-        except ServiceError as error:
-            self.load_error = str(error)
-            return None
+        queue, everything = self._call_service(_payout_lists)
         now = utcnow()
         self.queue = [payout_row(view, now) for view in queue]
         self.decided = [
@@ -370,19 +307,16 @@ class AdminPayoutsState(SessionState):
         return self._load()
 
     @rx.event
+    @shows_refusals("action_error", to_sign_in=False)
     def approve(self, form_data: dict):
         """Record a requested payout paid, with the transfer's reference."""
-        sent_id = form_text(form_data, "payout_id")
+        sent_id = field(form_data, "payout_id")
         self.action_payout_id, self.action_error = sent_id, ""
-        try:
-            paid = self._call_service(
-                payouts.approve_payout,
-                payout_id=whole_number(sent_id, "payout number"),
-                reference=form_text(form_data, "reference"),
-            )
-        except ServiceError as error:
-            self.action_error = str(error)
-            return None
+        paid = self._call_service(
+            payouts.approve_payout,
+            payout_id=whole_number(sent_id, "payout number"),
+            reference=field(form_data, "reference"),
+        )
         self.action_payout_id = ""
         return self._after(
             f"Payout #{paid.id} of {format_cents(paid.amount_cents)} to {paid.clipper_name} "
@@ -406,18 +340,15 @@ class AdminPayoutsState(SessionState):
             self.reject_error = ""
 
     @rx.event
+    @shows_refusals("reject_error", to_sign_in=False)
     def reject(self, form_data: dict):
         """Refuse the payout in the dialog; the money returns to the clipper's balance."""
         self.reject_error = ""
-        try:
-            rejected = self._call_service(
-                payouts.reject_payout,
-                payout_id=self.reject_payout_id,
-                reason=form_text(form_data, "reason"),
-            )
-        except ServiceError as error:
-            self.reject_error = str(error)
-            return None
+        rejected = self._call_service(
+            payouts.reject_payout,
+            payout_id=self.reject_payout_id,
+            reason=field(form_data, "reason"),
+        )
         self.reject_payout_id = 0
         return self._after(
             f"Payout #{rejected.id} rejected; {format_cents(rejected.amount_cents)} went back "
@@ -425,13 +356,10 @@ class AdminPayoutsState(SessionState):
         )
 
     @rx.event
+    @shows_refusals("load_error", to_sign_in=False)
     def export_csv(self):
         self.load_error = ""
-        try:
-            data = self._call_service(payouts.payouts_csv)
-        except ServiceError as error:
-            self.load_error = str(error)
-            return None
+        data = self._call_service(payouts.payouts_csv)
         return rx.download(data=data, filename="payouts.csv", mime_type="text/csv")
 
 
@@ -468,15 +396,10 @@ class AdminMoneyState(SessionState):
     hold_form_key: int = 0
     release_form_key: int = 0
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            money, clients = self._call_service(_money_view)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ADMIN_MONEY))
-        except ServiceError as error:
-            self.load_error = str(error)
-            return None
+        money, clients = self._call_service(_money_view)
         self.revenue = format_cents(money.revenue_cents)
         self.escrow = format_cents(money.escrow_cents)
         self.owed_to_clippers = format_cents(money.owed_to_clippers_cents)
@@ -516,24 +439,19 @@ class AdminMoneyState(SessionState):
         return rx.toast.error("The ledger check found problems; they are listed on the page.")
 
     @rx.event
+    @shows_refusals("deposit_error", to_sign_in=False)
     def record_deposit(self, form_data: dict):
         """Add a client's bank transfer to their balance."""
         self.deposit_error = ""
-        try:
-            client_id = form_text(form_data, "client_id")
-            if not client_id:
-                raise InvalidInput("Choose the client whose money arrived.")
-            deposit = self._call_service(
-                funds.record_deposit,
-                client_id=whole_number(client_id, "client"),
-                amount_cents=dollars(
-                    form_data.get("amount") if isinstance(form_data, dict) else None
-                ),
-                reference=form_text(form_data, "reference"),
-            )
-        except ServiceError as error:
-            self.deposit_error = str(error)
-            return None
+        client_id = field(form_data, "client_id")
+        if not client_id:
+            raise InvalidInput("Choose the client whose money arrived.")
+        deposit = self._call_service(
+            funds.record_deposit,
+            client_id=whole_number(client_id, "client"),
+            amount_cents=dollars(form_data.get("amount") if isinstance(form_data, dict) else None),
+            reference=field(form_data, "reference"),
+        )
         self.deposit_form_key += 1
         return self._after(
             f"Deposit of {format_cents(deposit.amount_cents)} recorded (reference "
@@ -542,32 +460,26 @@ class AdminMoneyState(SessionState):
         )
 
     @rx.event
+    @shows_refusals("hold_error", to_sign_in=False)
     def hold(self, form_data: dict):
         """Keep a submission's earnings pending while it is reviewed."""
         self.hold_error = ""
-        try:
-            submission_id = whole_number(form_text(form_data, "submission_id"), "submission number")
-            self._call_service(
-                holds.hold_earnings,
-                submission_id=submission_id,
-                reason=form_text(form_data, "reason"),
-            )
-        except ServiceError as error:
-            self.hold_error = str(error)
-            return None
+        submission_id = whole_number(field(form_data, "submission_id"), "submission number")
+        self._call_service(
+            holds.hold_earnings,
+            submission_id=submission_id,
+            reason=field(form_data, "reason"),
+        )
         self.hold_form_key += 1
         return self._after(f"Earnings of submission #{submission_id} are held.")
 
     @rx.event
+    @shows_refusals("release_error", to_sign_in=False)
     def release(self, form_data: dict):
         """Lift a hold; earnings past the usual hold become available at once."""
         self.release_error = ""
-        try:
-            submission_id = whole_number(form_text(form_data, "submission_id"), "submission number")
-            released = self._call_service(holds.release_earnings_hold, submission_id=submission_id)
-        except ServiceError as error:
-            self.release_error = str(error)
-            return None
+        submission_id = whole_number(field(form_data, "submission_id"), "submission number")
+        released = self._call_service(holds.release_earnings_hold, submission_id=submission_id)
         self.release_form_key += 1
         made = (
             f"; {released} earning{'s' if released != 1 else ''} became available"

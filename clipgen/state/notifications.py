@@ -14,12 +14,14 @@ from datetime import datetime
 
 import reflex as rx
 
-from clipgen import routes
 from clipgen.models import utcnow
 from clipgen.services import notifications
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import NotificationView
+from clipgen.state.formats import age, when
+from clipgen.state.forms import row_id
 from clipgen.state.session import SessionState
 
 BELL_ITEMS = 10
@@ -29,32 +31,19 @@ MAX_BADGE = 99
 
 # What each kind of notification is about, as a word the list shows beside it.
 KIND_LABELS = {
-    notifications.Kind.CLAIM_EXPIRING: "Claim",
-    notifications.Kind.CLAIM_EXPIRED: "Claim",
-    notifications.Kind.CLAIM_CLOSED: "Claim",
-    notifications.Kind.SUBMISSION_RECEIVED: "Review",
-    notifications.Kind.SUBMISSION_APPROVED: "Approved",
-    notifications.Kind.SUBMISSION_REJECTED: "Rejected",
-    notifications.Kind.REVISION_REQUESTED: "Revision",
-    notifications.Kind.CAMPAIGN_FUNDED: "Campaign",
-    notifications.Kind.CAMPAIGN_EXHAUSTED: "Campaign",
-    notifications.Kind.CAMPAIGN_COMPLETED: "Campaign",
-    notifications.Kind.RATED: "Rating",
-    notifications.Kind.PAYOUT_PAID: "Payout",
+    Kind.CLAIM_EXPIRING: "Claim",
+    Kind.CLAIM_EXPIRED: "Claim",
+    Kind.CLAIM_CLOSED: "Claim",
+    Kind.SUBMISSION_RECEIVED: "Review",
+    Kind.SUBMISSION_APPROVED: "Approved",
+    Kind.SUBMISSION_REJECTED: "Rejected",
+    Kind.REVISION_REQUESTED: "Revision",
+    Kind.CAMPAIGN_FUNDED: "Campaign",
+    Kind.CAMPAIGN_EXHAUSTED: "Campaign",
+    Kind.CAMPAIGN_COMPLETED: "Campaign",
+    Kind.RATED: "Rating",
+    Kind.PAYOUT_PAID: "Payout",
 }
-
-
-def time_ago(moment: datetime, now: datetime) -> str:
-    """How long ago, roughly: "just now", "5 min ago", "3 h ago", "2 days ago"."""
-    seconds = max(0, int((now - moment).total_seconds()))
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return f"{days} day ago" if days == 1 else f"{days} days ago"
 
 
 def in_app_link(link: str) -> str:
@@ -76,20 +65,19 @@ def notification_row(view: NotificationView, now: datetime) -> dict[str, str]:
         "id": str(view.id),
         "kind": KIND_LABELS.get(view.kind, "Update"),
         "message": view.message,
-        "age": time_ago(view.created_at, now),
-        "at": f"{view.created_at:%Y-%m-%d %H:%M} UTC",
+        "age": age(view.created_at, now),
+        "at": when(view.created_at),
         "status": "read" if view.is_read else "unread",
         "has_link": "yes" if in_app_link(view.link) else "",
     }
 
 
 def notification_id(value: object) -> int:
-    """A notification id sent by the page: a positive whole number, as text or a number."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and 0 < int(value.strip()) < 2**63:
-        return int(value.strip())
-    raise InvalidInput("That notification was not found.")
+    """A notification id sent by the page (see `forms.row_id`), or a refusal in words."""
+    found = row_id(value)
+    if not found:
+        raise InvalidInput("That notification was not found.")
+    return found
 
 
 def _latest(*, session, actor: UserView, limit: int) -> tuple[int, list[NotificationView]]:
@@ -165,7 +153,7 @@ class NotificationsState(SessionState):
 
     def _to_sign_in(self):
         self._forget()
-        return rx.redirect(routes.login(self.router.url.path or routes.NOTIFICATIONS))
+        return self._to_login()
 
     @rx.event
     def refresh(self, _now: str = ""):

@@ -19,8 +19,9 @@ from clipgen.services.money.amounts import format_cents
 from clipgen.services.publishing import connections, publications
 from clipgen.services.publishing.connections import ConnectionView
 from clipgen.services.publishing.publications import Performance, PostView
-from clipgen.state.money import form_text, when
-from clipgen.state.session import SessionState
+from clipgen.state.formats import when
+from clipgen.state.forms import field
+from clipgen.state.session import SessionState, shows_refusals
 
 UPLOAD_POLL_SECONDS = 2.0
 ACTIVE_UPLOADS = ("queued", "uploading")
@@ -37,13 +38,11 @@ UPLOAD_WORDS = {
 }
 # One colour per post on the chart, in order.
 LINE_COLORS = ("#7c3aed", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#ec4899", "#64748b")
-_FIELD_LIMIT = 5000
-
-
-def _long_text(form_data: object, name: str) -> str:
-    """A long text field (a description); anything that is not text counts as empty."""
-    value = form_data.get(name, "") if isinstance(form_data, dict) else ""
-    return value[: _FIELD_LIMIT + 1] if isinstance(value, str) else ""
+# The longest description YouTube takes (in bytes); one character more is enough for the
+# service to refuse it in words.
+_DESCRIPTION_LIMIT = 5000
+# A clip's page is `<PERFORMANCE>/<submission id>` (`routes.clip_performance`).
+PERFORMANCE = "/performance"
 
 
 # --- plain values for the page -------------------------------------------------------------
@@ -136,7 +135,7 @@ def earning_row(line) -> dict[str, str]:
 
 
 def upload_row(upload) -> dict:
-    retry = f"Try again after {upload.retry_at:%Y-%m-%d %H:%M} UTC." if upload.retry_at else ""
+    retry = f"Try again after {when(upload.retry_at)}." if upload.retry_at else ""
     return {
         "id": str(upload.id),
         "title": upload.title,
@@ -210,9 +209,6 @@ class PerformanceState(SessionState):
     def is_on_youtube(self) -> bool:
         return any(upload["status"] == "done" for upload in self.uploads)
 
-    def _here(self) -> str:
-        return routes.clip_performance(self.clip_submission_id)
-
     def _show(self, performance: Performance) -> None:
         labels = post_labels(performance.posts)
         role = performance.viewer_role
@@ -254,7 +250,7 @@ class PerformanceState(SessionState):
         try:
             self._refresh()
         except NotAuthenticated:
-            return rx.redirect(routes.login(self._here()))
+            return self._to_login()
         except ServiceError as error:
             self.load_error = str(error)
             self.not_found = isinstance(error, NotFound)
@@ -264,9 +260,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     def open_page(self):
-        tail = self.router.url.path.rstrip("/")
-        number = tail.rsplit("/", 1)[-1] if tail.startswith("/performance/") else ""
-        self.clip_submission_id = int(number) if number.isdigit() and len(number) < 12 else 0
+        self.clip_submission_id = self._route_id(PERFORMANCE)
         self.loaded = self.not_found = False
         self.posts, self.readings, self.earnings, self.uploads = [], [], [], []
         self.chart_data, self.chart_lines = [], []
@@ -282,63 +276,48 @@ class PerformanceState(SessionState):
         return [rx.toast.success(message), *([reloaded] if reloaded else [])]
 
     @rx.event
+    @shows_refusals("post_error")
     def add_post(self, form_data: dict):
         """Record the address of the clipper's post of this clip."""
         self.post_error = ""
-        try:
-            post = self._call_service(
-                publications.add_post_url,
-                submission_id=self.clip_submission_id,
-                url=form_text(form_data, "url"),
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self._here()))
-        except ServiceError as error:
-            self.post_error = str(error)
-            return None
+        post = self._call_service(
+            publications.add_post_url,
+            submission_id=self.clip_submission_id,
+            url=field(form_data, "url"),
+        )
         self.post_form_key += 1
         return self._after(f"Post added: {post.url}")
 
     @rx.event
+    @shows_refusals("counts_error")
     def enter_counts(self, form_data: dict):
         """Record the counts a post shows now (for posts the sync does not read)."""
-        sent_id = form_text(form_data, "publication_id")
+        sent_id = field(form_data, "publication_id")
         self.counts_post_id, self.counts_error = sent_id, ""
-        try:
-            post = self._call_service(
-                publications.enter_counts,
-                publication_id=sent_id,
-                views=form_text(form_data, "views"),
-                likes=form_text(form_data, "likes"),
-                comments=form_text(form_data, "comments"),
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self._here()))
-        except ServiceError as error:
-            self.counts_error = str(error)
-            return None
+        post = self._call_service(
+            publications.enter_counts,
+            publication_id=sent_id,
+            views=field(form_data, "views"),
+            likes=field(form_data, "likes"),
+            comments=field(form_data, "comments"),
+        )
         self.counts_post_id = ""
         self.counts_form_key += 1
         return self._after(f"Counts saved: {post.views:,} views.")
 
     @rx.event
+    @shows_refusals("upload_error")
     def upload_to_youtube(self, form_data: dict):
         """Queue the clip's upload to the clipper's connected channel, then follow it."""
         self.upload_error = ""
-        try:
-            upload = self._call_service(
-                publications.request_youtube_upload,
-                submission_id=self.clip_submission_id,
-                title=form_text(form_data, "title"),
-                description=_long_text(form_data, "description"),
-                tags=form_text(form_data, "tags"),
-                privacy=form_text(form_data, "privacy") or "private",
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self._here()))
-        except ServiceError as error:
-            self.upload_error = str(error)
-            return None
+        upload = self._call_service(
+            publications.request_youtube_upload,
+            submission_id=self.clip_submission_id,
+            title=field(form_data, "title"),
+            description=field(form_data, "description")[: _DESCRIPTION_LIMIT + 1],
+            tags=field(form_data, "tags"),
+            privacy=field(form_data, "privacy") or "private",
+        )
         self.upload_form_key += 1
         # The reload starts `watch` while the upload is queued or on its way.
         return self._after(f"Uploading “{upload.title}” to YouTube ({upload.privacy}).")
@@ -422,31 +401,21 @@ class YouTubeState(SessionState):
         self.yt_notice, self.yt_notice_ok = message, ok
 
     @rx.event
+    @shows_refusals("yt_error")
     def connect(self):
         """Send the browser to Google's consent page (the service binds it to this user)."""
         self.yt_error = ""
         self.yt_notice = ""
-        try:
-            url = self._call_service(connections.start_youtube_connection)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ACCOUNT))
-        except ServiceError as error:
-            self.yt_error = str(error)
-            return None
+        url = self._call_service(connections.start_youtube_connection)
         # Another host's address: the browser leaves the app in this tab (no pop-up).
         return rx.redirect(url)
 
     @rx.event
+    @shows_refusals("yt_error")
     def disconnect(self):
         """Revoke ClipGen's access at Google and forget the tokens."""
         self.yt_error = ""
-        try:
-            revoked = self._call_service(connections.disconnect_youtube)
-        except NotAuthenticated:
-            return rx.redirect(routes.login(routes.ACCOUNT))
-        except ServiceError as error:
-            self.yt_error = str(error)
-            return None
+        revoked = self._call_service(connections.disconnect_youtube)
         if revoked:
             self._notice(
                 "YouTube disconnected. Google confirmed ClipGen's access is removed.", True

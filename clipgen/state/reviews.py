@@ -11,14 +11,15 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.models import SubmissionStatus, utcnow
-from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.services.errors import InvalidInput
 from clipgen.services.market import reviews
 from clipgen.services.market.claims import MAX_REVISIONS
 from clipgen.services.market.reviews import ReviewItem
-from clipgen.state.campaigns import CampaignState, field, row_id
+from clipgen.state.campaigns import CampaignState
+from clipgen.state.formats import age, when
+from clipgen.state.forms import field, row_id, whole_number
 from clipgen.state.job import absolute_url, links_expiry, links_need_renewal
-from clipgen.state.money import age, when, whole_number
-from clipgen.state.session import SessionState
+from clipgen.state.session import SessionState, shows_refusals
 
 STATUS_LABELS = {
     SubmissionStatus.PENDING.value: "Pending",
@@ -109,20 +110,15 @@ class ReviewsState(SessionState):
     def dialog_open(self) -> bool:
         return self.dialog_submission_id > 0 and self.dialog_kind != ""
 
+    @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        try:
-            found = self._call_service(
-                reviews.review_queue,
-                campaign_id=self.campaign_filter or None,
-                status=self.status_filter,
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.REVIEWS))
-        except ServiceError as error:
-            self.items = []
-            self.load_error = str(error)
-            return None
+        self.items = []  # what a refusal leaves
+        found = self._call_service(
+            reviews.review_queue,
+            campaign_id=self.campaign_filter or None,
+            status=self.status_filter,
+        )
         self.links_expire_at = links_expiry()
         self.items = [review_card(item) for item in found]
         return None
@@ -145,9 +141,10 @@ class ReviewsState(SessionState):
         return self._load()
 
     @rx.event
-    def open_for_campaign(self, campaign_id: int):
-        """One campaign's page: its clips only (the service keeps it to the caller's own)."""
-        self.campaign_filter = row_id(campaign_id)
+    def open_for_campaign(self):
+        """One campaign's page (/campaigns/<id>): its clips only (the service keeps it to
+        the caller's own); it loads after the campaign itself (`CampaignState.open_page`)."""
+        self.campaign_filter = self._route_id(routes.CAMPAIGNS)
         self.status_filter = SubmissionStatus.PENDING.value
         self._clear()
         if not self.campaign_filter:
@@ -179,20 +176,15 @@ class ReviewsState(SessionState):
         return events
 
     @rx.event
+    @shows_refusals("action_error")
     def approve(self, submission_id: int):
         """Approve the clip: its price leaves the campaign's escrow for the clipper."""
         self.action_submission_id = row_id(submission_id)
         self.action_error = ""
-        try:
-            item = self._call_service(
-                reviews.approve_submission,
-                submission_id=row_id(whole_number(submission_id, "submission number")),
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.REVIEWS))
-        except ServiceError as error:
-            self.action_error = str(error)
-            return None
+        item = self._call_service(
+            reviews.approve_submission,
+            submission_id=row_id(whole_number(submission_id, "submission number")),
+        )
         self.action_submission_id = 0
         return self._after(
             f"Approved {item.clipper.display_name}'s clip for {item.campaign_title}. "
@@ -220,56 +212,46 @@ class ReviewsState(SessionState):
             self.dialog_error = ""
 
     @rx.event
+    @shows_refusals("dialog_error")
     def send_dialog(self, form_data: dict):
         """Reject with the reason, or ask for a revision with the notes, typed in the dialog."""
         self.dialog_error = ""
         text = field(form_data, "text")
-        try:
-            if self.dialog_kind == REJECT:
-                item = self._call_service(
-                    reviews.reject_submission,
-                    submission_id=self.dialog_submission_id,
-                    reason=text,
-                )
-                message = f"Rejected; {item.clipper.display_name}'s slot is free again."
-            elif self.dialog_kind == REVISION:
-                item = self._call_service(
-                    reviews.request_revision,
-                    submission_id=self.dialog_submission_id,
-                    notes=text,
-                )
-                message = (
-                    f"Sent back to {item.clipper.display_name} with your notes "
-                    f"(revision {item.revision_count} of {MAX_REVISIONS})."
-                )
-            else:
-                raise InvalidInput("Choose what to do with the clip again.")
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.REVIEWS))
-        except ServiceError as error:
-            self.dialog_error = str(error)
-            return None
+        if self.dialog_kind == REJECT:
+            item = self._call_service(
+                reviews.reject_submission,
+                submission_id=self.dialog_submission_id,
+                reason=text,
+            )
+            message = f"Rejected; {item.clipper.display_name}'s slot is free again."
+        elif self.dialog_kind == REVISION:
+            item = self._call_service(
+                reviews.request_revision,
+                submission_id=self.dialog_submission_id,
+                notes=text,
+            )
+            message = (
+                f"Sent back to {item.clipper.display_name} with your notes "
+                f"(revision {item.revision_count} of {MAX_REVISIONS})."
+            )
+        else:
+            raise InvalidInput("Choose what to do with the clip again.")
         self.dialog_kind = ""
         self.dialog_submission_id = 0
         return self._after(message)
 
     @rx.event
+    @shows_refusals("rate_error")
     def rate(self, form_data: dict):
         """Rate the clipper of an approved clip 1-5 with optional feedback."""
         sent = field(form_data, "job_id")
         self.rate_job_id = row_id(sent)
         self.rate_error = ""
-        try:
-            self._call_service(
-                reviews.rate_clipper,
-                job_id=row_id(whole_number(sent, "claim number")),
-                stars=field(form_data, "stars"),
-                feedback=field(form_data, "feedback"),
-            )
-        except NotAuthenticated:
-            return rx.redirect(routes.login(self.router.url.path or routes.REVIEWS))
-        except ServiceError as error:
-            self.rate_error = str(error)
-            return None
+        self._call_service(
+            reviews.rate_clipper,
+            job_id=row_id(whole_number(sent, "claim number")),
+            stars=field(form_data, "stars"),
+            feedback=field(form_data, "feedback"),
+        )
         self.rate_job_id = 0
         return self._after("Thanks: your rating is on the clipper's public profile.")

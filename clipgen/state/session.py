@@ -6,6 +6,10 @@ on the server (`actor()`); the display vars below are only for rendering.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+
 import reflex as rx
 
 from clipgen import routes
@@ -13,6 +17,8 @@ from clipgen.config import get_settings
 from clipgen.db import session_scope
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
+from clipgen.services.errors import NotAuthenticated, ServiceError
+from clipgen.state.forms import route_id
 
 SESSION_COOKIE = "clipgen_session"
 _settings = get_settings()
@@ -30,6 +36,55 @@ def run_as(token: str, service, **kwargs):
     with session_scope() as session:
         actor = auth.require_user(session=session, token=token)
         return service(session=session, actor=actor, **kwargs)
+
+
+def shows_refusals(
+    error_var: str | None = None, *, to_sign_in: bool = True
+) -> Callable[[Callable], Callable]:
+    """The refusal path of a handler (or of a helper it returns from), written once.
+
+    A caller whose session has ended (`NotAuthenticated`) goes to sign in and comes back to
+    this page (with `to_sign_in=False`, an action on a page already shown says "Please
+    sign in to continue." where its other refusals go); any other refusal of a service
+    (`ServiceError`) is shown in the service's words: in the var `error_var` when given,
+    else as an error toast. Either way the handler stops there, so nothing after the
+    refused call runs. Plain handlers and generator handlers (which `yield` events on the
+    way) are both covered; a background handler catches its own, since its vars change
+    only inside `async with self`. Put it under `@rx.event`:
+
+        @rx.event
+        @shows_refusals("action_error")
+        def approve(self, payout_id: str): ...
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        if inspect.iscoroutinefunction(handler) or inspect.isasyncgenfunction(handler):
+            raise TypeError(f"{handler.__name__}: a background handler catches its own refusals")
+
+        if inspect.isgeneratorfunction(handler):
+
+            @functools.wraps(handler)
+            def generator(self, *args, **kwargs):
+                try:
+                    return (yield from handler(self, *args, **kwargs))
+                except ServiceError as error:
+                    event = self._refused(error, error_var, to_sign_in)
+                    if event is not None:
+                        yield event
+                    return None
+
+            return generator
+
+        @functools.wraps(handler)
+        def plain(self, *args, **kwargs):
+            try:
+                return handler(self, *args, **kwargs)
+            except ServiceError as error:
+                return self._refused(error, error_var, to_sign_in)
+
+        return plain
+
+    return decorate
 
 
 class SessionState(rx.State):
@@ -82,8 +137,22 @@ class SessionState(rx.State):
         self.roles = list(user.roles) if user else []
 
     def _to_login(self):
+        """Send this tab to sign in, then back to the page it is on."""
         self._show_user(None)
         return rx.redirect(routes.login(self.router.url.path or routes.DASHBOARD))
+
+    def _refused(self, error: ServiceError, error_var: str | None, to_sign_in: bool = True):
+        """What a refused call shows (see `shows_refusals`): sign in, or the reason."""
+        if to_sign_in and isinstance(error, NotAuthenticated):
+            return self._to_login()
+        if error_var is None:
+            return rx.toast.error(str(error))
+        setattr(self, error_var, str(error))
+        return None
+
+    def _route_id(self, prefix: str, suffix: str = "") -> int:
+        """The id in this page's address `<prefix>/<id><suffix>`, or 0 (see `forms.route_id`)."""
+        return route_id(self.router.url.path, prefix, suffix)
 
     @rx.event
     def require_login(self):

@@ -901,3 +901,44 @@ def test_a_draft_is_cleaned_and_its_source_checked(session: Session, client) -> 
         LATER,
     )
     assert transactions(session) == []
+
+
+def test_a_clients_campaign_page_says_what_they_may_do_next(
+    session: Session, admin, client
+) -> None:
+    """The service, not the page, decides: edit while not closed, the budget short while
+    a draft's balance cannot fund it, the leftover returnable once completed."""
+    source = ready_video(session, client)
+    draft = campaigns.create_campaign(
+        session=session, actor=client, draft=replace(DRAFT, source_video_id=source.id)
+    )
+
+    def page():
+        return campaigns.client_campaign_page(session=session, actor=client, campaign_id=draft.id)
+
+    first = page()
+    assert (first.can_edit, first.budget_short, first.can_return_budget) == (True, True, False)
+    assert first.balance_cents == 0 and first.submissions["pending"] == 0
+    fund(session, admin, client, draft.budget_cents)
+    assert not page().budget_short and page().balance_cents == draft.budget_cents
+    campaigns.activate_campaign(session=session, actor=client, campaign_id=draft.id)
+    live = page()
+    assert (live.can_edit, live.budget_short, live.can_return_budget) == (True, False, False)
+    assert campaigns.campaign_to_edit(session=session, actor=client, campaign_id=draft.id).id
+
+    row = session.get(Campaign, draft.id)
+    row.deadline = utcnow() - timedelta(minutes=1)  # the deadline passed, the budget unspent
+    assert campaigns.complete_if_done(session, row)
+    done = page()
+    assert (done.can_edit, done.can_return_budget, done.budget_returned) == (False, True, False)
+    with pytest.raises(InvalidInput, match="This campaign is completed; it can no longer be"):
+        campaigns.campaign_to_edit(session=session, actor=client, campaign_id=draft.id)
+    campaigns.return_unspent_budget(session=session, actor=client, campaign_id=draft.id)
+    returned = page()
+    assert (returned.can_return_budget, returned.budget_returned) == (False, True)
+    assert returned.balance_cents == draft.budget_cents
+
+    rival = person(session, Role.CLIENT, "rival")
+    for service in (campaigns.client_campaign_page, campaigns.campaign_to_edit):
+        with pytest.raises(NotFound):
+            service(session=session, actor=rival, campaign_id=draft.id)

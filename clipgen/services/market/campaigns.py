@@ -51,7 +51,8 @@ from clipgen.services.money import funds
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import account_code, find_transaction
 from clipgen.services.money.reports import balances_by_code
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 from clipgen.services.tasks import ANALYSE_SOURCE, send_after_commit
 
 MAX_TITLE = 120
@@ -147,6 +148,20 @@ class CampaignView:
 
     def draft(self) -> CampaignDraft:
         return CampaignDraft(**{f.name: getattr(self, f.name) for f in fields(CampaignDraft)})
+
+
+@dataclass(frozen=True)
+class ClientCampaignPage:
+    """One campaign as its client's page shows it, with what the client may do next
+    (the rules are the ones `update_campaign` and `return_unspent_budget` apply)."""
+
+    campaign: CampaignView
+    submissions: dict[str, int]  # submission state -> how many
+    budget_returned: bool
+    balance_cents: int  # the client's available balance
+    can_edit: bool
+    can_return_budget: bool
+    budget_short: bool  # a draft whose budget the client's balance cannot fund yet
 
 
 @dataclass(frozen=True)
@@ -324,7 +339,7 @@ def _check_source_video(session: Session, actor: UserView, video_id: int | None)
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _counts(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+def job_counts(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     """campaign id -> (open claims, approved clips, submissions waiting for review)."""
     if not campaign_ids:
         return {}
@@ -368,12 +383,13 @@ def _escrows(session: Session, campaigns: list[Campaign]) -> dict[int, int]:
     return {campaign_id: found[code] for campaign_id, code in codes.items()}
 
 
-def _escrow(session: Session, campaign: Campaign) -> int:
+def escrow_balance(session: Session, campaign: Campaign) -> int:
+    """What the campaign's escrow holds now (a draft has none)."""
     return _escrows(session, [campaign])[campaign.id]
 
 
 def _views(session: Session, campaigns: list[Campaign]) -> list[CampaignView]:
-    counts = _counts(session, [c.id for c in campaigns])
+    counts = job_counts(session, [c.id for c in campaigns])
     names = (
         dict(
             session.exec(
@@ -633,6 +649,40 @@ def create_campaign(*, session: Session, actor: UserView, draft: CampaignDraft) 
     return view_of(session, row)
 
 
+def _refuse_closed(status: str) -> None:
+    if status in CLOSED:
+        raise InvalidInput(f"This campaign is {status}; it can no longer be changed.")
+
+
+def client_campaign_page(
+    *, session: Session, actor: UserView, campaign_id: int
+) -> ClientCampaignPage:
+    """One of the client's campaigns with its submissions by state, whether its leftover
+    went back, the client's balance, and what they may do with it now."""
+    view = get_my_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    returned = escrow_returned(session, view.id)
+    available = account_code(AccountKind.CLIENT_AVAILABLE, user_id=actor.id)
+    balance = balances_by_code(session, [available])[available]
+    return ClientCampaignPage(
+        campaign=view,
+        submissions=submission_counts(session, view.id),
+        budget_returned=returned,
+        balance_cents=balance,
+        can_edit=view.status not in CLOSED,
+        can_return_budget=(
+            view.status == CampaignStatus.COMPLETED and not returned and view.escrow_cents > 0
+        ),
+        budget_short=view.status == CampaignStatus.DRAFT and balance < view.budget_cents,
+    )
+
+
+def campaign_to_edit(*, session: Session, actor: UserView, campaign_id: int) -> CampaignView:
+    """One of the client's campaigns for the edit form; a closed one cannot be changed."""
+    view = get_my_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    _refuse_closed(view.status)
+    return view
+
+
 def update_campaign(
     *, session: Session, actor: UserView, campaign_id: int, draft: CampaignDraft
 ) -> CampaignView:
@@ -640,8 +690,7 @@ def update_campaign(
     claim time limit (the money, slots and source are what clippers claimed)."""
     row = own_campaign(session, actor, campaign_id, lock=True)
     cleaned = check_draft(draft)
-    if row.status in CLOSED:
-        raise InvalidInput(f"This campaign is {row.status}; it can no longer be changed.")
+    _refuse_closed(row.status)
     if row.status != CampaignStatus.DRAFT:
         current = view_of(session, row).draft()
         fixed = [
@@ -793,7 +842,7 @@ def cancel_campaign(*, session: Session, actor: UserView, campaign_id: int) -> C
     row = own_campaign(session, actor, campaign_id, lock=True)
     if row.status in CLOSED:
         raise _refuse_move(row, "cancelled")
-    waiting = _counts(session, [row.id]).get(row.id, (0, 0, 0))[2]
+    waiting = job_counts(session, [row.id]).get(row.id, (0, 0, 0))[2]
     if waiting:
         raise InvalidInput(
             f"{waiting} submitted clip{'s are' if waiting > 1 else ' is'} waiting for your "
@@ -825,7 +874,7 @@ def return_unspent_budget(*, session: Session, actor: UserView, campaign_id: int
     row = own_campaign(session, actor, campaign_id, lock=True)
     if row.status != CampaignStatus.COMPLETED:
         raise InvalidInput("Only a completed campaign's leftover budget can be taken back.")
-    if _counts(session, [row.id]).get(row.id, (0, 0, 0))[2]:
+    if job_counts(session, [row.id]).get(row.id, (0, 0, 0))[2]:
         raise InvalidInput("Clips are waiting for your review; review them first.")
     returned = funds.release_campaign_budget(session=session, campaign_id=row.id)
     if not row.is_exhausted:
@@ -849,8 +898,8 @@ def complete_if_done(session: Session, row: Campaign, *, now: datetime | None = 
     if row.status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
         return False
     now = now or utcnow()
-    open_claims, approved, _pending = _counts(session, [row.id]).get(row.id, (0, 0, 0))
-    escrow = _escrow(session, row)
+    open_claims, approved, _pending = job_counts(session, [row.id]).get(row.id, (0, 0, 0))
+    escrow = escrow_balance(session, row)
     reasons = []
     if approved >= row.max_clips:
         reasons.append("every slot is filled")

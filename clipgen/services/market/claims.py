@@ -43,15 +43,16 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotAuthenticated, NotFound
 from clipgen.services.market.campaigns import (
     CampaignView,
-    _counts,
-    _escrow,
     clean_hashtags,
+    escrow_balance,
     free_slots,
+    job_counts,
     view_of,
 )
 from clipgen.services.media import jobs as media_jobs
 from clipgen.services.media.jobs import JobView
-from clipgen.services.notifications import Kind, notify
+from clipgen.services.notification_kinds import Kind
+from clipgen.services.notifications import notify
 
 S = MarketJobStatus
 # Every move a claim may make, and the words for it; anything else is refused.
@@ -287,8 +288,8 @@ def claim_slot(*, session: Session, actor: UserView, campaign_id: int) -> ClaimV
     if mine is not None:
         return claim_view(mine, campaign.title)
     now = utcnow()
-    open_claims, approved, _pending = _counts(session, [campaign.id]).get(campaign.id, (0, 0, 0))
-    free = free_slots(campaign, _escrow(session, campaign), open_claims, approved, now)
+    open_claims, approved, _pending = job_counts(session, [campaign.id]).get(campaign.id, (0, 0, 0))
+    free = free_slots(campaign, escrow_balance(session, campaign), open_claims, approved, now)
     refusal = claim_refusal(campaign, actor, free, now)
     if refusal:
         raise InvalidInput(refusal)
