@@ -123,8 +123,31 @@ class Settings(BaseSettings):
     google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    # TikTok's API for reading a clipper's own posts (Login Kit for Web + Display API,
+    # scopes user.info.basic,video.list), used by `services/publishing/tiktok.py`; no page
+    # connects an account with it yet, so TikTok counts are still entered by hand. The
+    # redirect URI defaults to APP_URL + /account/tiktok/callback.
+    tiktok_client_key: str = ""
+    tiktok_client_secret: SecretStr = SecretStr("")
+    tiktok_redirect_uri: str = ""
+    # Where TikTok is: changed only to point the client at a local fake.
+    tiktok_auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_api_url: str = "https://open.tiktokapis.com"
     # When the views of published clips are read (five-field crontab, UTC): daily.
     view_sync_cron: str = "0 4 * * *"
+    # Instagram's API for reading a clipper's own posts (Instagram API with Instagram Login,
+    # professional accounts only, scopes instagram_business_basic and
+    # instagram_business_manage_insights), used by `services/publishing/instagram.py`; no
+    # page connects an account with it yet, so Instagram counts are still entered by hand.
+    # The redirect URI defaults to APP_URL + /account/instagram/callback.
+    instagram_client_id: str = ""
+    instagram_client_secret: SecretStr = SecretStr("")
+    instagram_redirect_uri: str = ""
+    # Where Instagram is: changed only to point the client at a local fake.
+    instagram_auth_url: str = "https://www.instagram.com/oauth/authorize"
+    instagram_token_url: str = "https://api.instagram.com/oauth/access_token"
+    instagram_graph_url: str = "https://graph.instagram.com"
+    instagram_graph_version: str = "v25.0"
 
     # Email notifications (unset: none are sent; the bell works the same). A secret,
     # since the URL carries the SMTP password. EMAIL_FROM defaults to no-reply at
@@ -194,6 +217,28 @@ class Settings(BaseSettings):
     def effective_youtube_redirect_uri(self) -> str:
         """Where Google sends the browser back after consent."""
         return self.youtube_redirect_uri or self.app_url.rstrip("/") + "/account/youtube/callback"
+
+    @property
+    def tiktok_configured(self) -> bool:
+        """Whether clippers can connect a TikTok account (a Login Kit client is set)."""
+        return bool(self.tiktok_client_key and self.tiktok_client_secret.get_secret_value())
+
+    @property
+    def effective_tiktok_redirect_uri(self) -> str:
+        """Where TikTok sends the browser back after consent."""
+        return self.tiktok_redirect_uri or self.app_url.rstrip("/") + "/account/tiktok/callback"
+
+    @property
+    def instagram_configured(self) -> bool:
+        """Whether clippers can connect an Instagram account (an Instagram app is set)."""
+        return bool(self.instagram_client_id and self.instagram_client_secret.get_secret_value())
+
+    @property
+    def effective_instagram_redirect_uri(self) -> str:
+        """Where Instagram sends the browser back after consent."""
+        return (
+            self.instagram_redirect_uri or self.app_url.rstrip("/") + "/account/instagram/callback"
+        )
 
     @property
     def email_configured(self) -> bool:
