@@ -1,7 +1,8 @@
 """The publishing handlers called directly, as a crafted websocket event would call them: a
 clip's performance page is its clipper's, its client's and admins' only; a bad post address
 or bad counts get the service's words and change nothing; the client enters counts and the
-bonus follows; the YouTube connection goes through Google's consent and back."""
+bonus follows; the clipper's typed counts wait until the client confirms them (or declines
+them with a reason); the YouTube connection goes through Google's consent and back."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ from clipgen import routes
 from clipgen.db import session_scope
 from clipgen.models import (
     Campaign,
+    CountReport,
+    LedgerTransaction,
     MarketJob,
+    Notification,
     OAuthRequest,
     PlatformConnection,
     Publication,
@@ -121,6 +125,8 @@ def _counts(session: Session) -> dict:
     return {
         "posts": sorted(session.exec(select(Publication.id, Publication.views)).all()),
         "readings": count(ViewSnapshot),
+        "reports": sorted(session.exec(select(CountReport.id, CountReport.status)).all()),
+        "ledger": count(LedgerTransaction),
         "uploads": count(YouTubeUpload),
         "connections": count(PlatformConnection),
     }
@@ -131,6 +137,24 @@ def _add_tiktok(token: str, submission_id: int) -> PerformanceState:
     PerformanceState.add_post.fn(page, {"url": TIKTOK})
     assert page.post_error == ""
     return page
+
+
+def _report(page: PerformanceState, views: str, **more: str) -> list:
+    """The clipper types counts off their post; the events the handler returns."""
+    events = PerformanceState.enter_counts.fn(
+        page, {"publication_id": page.posts[0]["id"], "views": views, **more}
+    )
+    assert page.counts_error == ""
+    return events
+
+
+def _confirm(token: str, submission_id: int) -> PerformanceState:
+    """The client confirms the count waiting on their page."""
+    client = _page(token, submission_id)
+    [waiting] = [r for r in client.reports if r["status"] == "waiting"]
+    PerformanceState.confirm_report.fn(client, waiting["id"])
+    assert client.report_error == ""
+    return client
 
 
 # --- who may see a clip's performance ------------------------------------------------------
@@ -459,9 +483,197 @@ def test_a_post_below_the_campaigns_minimum_says_so_and_is_not_counted(world) ->
         session.add(campaign)
     page = _add_tiktok(world["tokens"]["ada"], world["submission"])
     assert page.min_views == "1,000"
-    PerformanceState.enter_counts.fn(
-        page, {"publication_id": page.posts[0]["id"], "views": "500", "likes": "20"}
-    )
+    _report(page, "500", likes="20")
+    _confirm(world["tokens"]["client"], world["submission"])
+    PerformanceState.open_page.fn(page)
     [post] = page.posts
     assert post["views"] == "500" and post["state"] == "Below the campaign's minimum of 1,000 views"
     assert page.counted_views == "0"
+
+
+# --- counts the clipper reports -------------------------------------------------------------
+
+WAITING = "Waiting for the client to confirm"
+COUNT_NOT_FOUND = "That count was not found."
+
+
+def _notified(session: Session, user_id: int, kind: str) -> list[str]:
+    session.expire_all()
+    return list(
+        session.exec(
+            select(Notification.message).where(
+                Notification.user_id == user_id, Notification.kind == kind
+            )
+        ).all()
+    )
+
+
+def _client_id(session: Session, world) -> int:
+    """The id of the campaign's client (Brand)."""
+    submission = session.get(Submission, world["submission"])
+    job = session.get(MarketJob, submission.job_id)
+    return session.get(Campaign, job.campaign_id).client_id
+
+
+def test_the_clippers_typed_count_books_nothing_and_waits(session: Session, world) -> None:
+    page = _add_tiktok(world["tokens"]["ada"], world["submission"])
+    before = _counts(session)
+    events = _report(page, "120,000", likes="5000", comments="300")
+    assert "Sent to the client to confirm: 120,000 views" in str(events[0])
+    assert page.counts_form_key == 1 and page.counts_post_id == ""
+    # Nothing counts yet: no reading, no money, the post still shows no views.
+    [post] = page.posts
+    assert post["views"] == "0" and post["last_read"] == "Not read yet"
+    assert page.counted_views == "0" and page.readings == [] and page.chart_data == []
+    assert [line["label"] for line in page.earnings] == ["Approval"]
+    after = _counts(session)
+    assert after["readings"] == before["readings"] and after["ledger"] == before["ledger"]
+    assert after["posts"] == before["posts"]
+    [(report_id, status)] = after["reports"]
+    assert status == "waiting"
+    [report] = page.reports
+    assert report["id"] == str(report_id) and report["status"] == "waiting"
+    assert report["status_words"] == WAITING
+    assert (report["views"], report["likes"], report["comments"]) == ("120,000", "5,000", "300")
+    assert report["post"] == "TikTok" and report["post_url"] == TIKTOK
+    assert report["reported_by"] == "Ada" and report["reported_at"].endswith(" UTC")
+    assert report["can_decide"] == "" and report["decided_at"] == ""
+
+    # The client is told, and sees the count waiting beside the post to check it on.
+    client = _page(world["tokens"]["client"], world["submission"])
+    assert client.counted_views == "0" and client.readings == []
+    [seen] = client.reports
+    assert seen["can_decide"] == "yes" and seen["post_url"] == TIKTOK
+    assert seen["status_words"] == WAITING and seen["views"] == "120,000"
+    [message] = _notified(session, _client_id(session, world), "counts_reported")
+    assert "Ada reported 120,000 views on their TikTok post" in message
+
+    # A newer count replaces the waiting one; still nothing is booked.
+    _report(page, "130,000")
+    assert [(r["views"], r["status_words"]) for r in page.reports] == [
+        ("130,000", WAITING),
+        ("120,000", "Replaced by a newer count"),
+    ]
+    assert _counts(session)["readings"] == 0 and _counts(session)["ledger"] == before["ledger"]
+
+
+def test_the_client_confirms_and_the_bonus_follows_once(session: Session, world) -> None:
+    page = _add_tiktok(world["tokens"]["ada"], world["submission"])
+    _report(page, "120,000", likes="5000", comments="300")
+    before = _counts(session)
+    client = _page(world["tokens"]["client"], world["submission"])
+    [waiting] = client.reports
+    events = PerformanceState.confirm_report.fn(client, waiting["id"])
+    assert client.report_error == "" and client.report_action_id == ""
+    assert "Confirmed: 120,000 views count now." in str(events[0])
+    [report] = client.reports
+    assert report["status"] == "confirmed" and report["status_words"] == "Confirmed"
+    assert report["can_decide"] == "" and report["decided_at"].endswith(" UTC")
+    # The count is the reading now, naming who typed it; the bonus follows.
+    [post] = client.posts
+    assert (post["views"], post["likes"], post["comments"]) == ("120,000", "5,000", "300")
+    assert client.counted_views == "120,000"
+    [reading] = client.readings
+    assert reading["views"] == "120,000" and reading["entered_by"] == "Ada"
+    labels = [line["label"] for line in client.earnings]
+    assert labels == ["Approval", "Performance bonus: 20% at 100,000 views"]
+    assert [line["gross"] for line in client.earnings] == ["$10.00", "$2.00"]
+    booked = _counts(session)
+    assert booked["readings"] == before["readings"] + 1 and booked["ledger"] > before["ledger"]
+    [message] = _notified(session, world["ada"].id, "counts_confirmed")
+    assert message.startswith("Your 120,000 views for Launch week were confirmed")
+
+    # The clipper sees it confirmed and their share of the bonus.
+    clipper = _page(world["tokens"]["ada"], world["submission"])
+    assert clipper.reports[0]["status_words"] == "Confirmed"
+    assert clipper.earnings[-1]["share"] == "$1.40" and clipper.earnings[-1]["state"] == "pending"
+
+    # A second confirm (a double click, another tab, an admin) books nothing more.
+    for who in ("client", "admin"):
+        again = _state(PerformanceState, world["tokens"][who])
+        again.clip_submission_id = world["submission"]
+        PerformanceState.confirm_report.fn(again, waiting["id"])
+        assert again.report_error == "That count was already confirmed.", who
+        assert again.report_action_id == waiting["id"]
+    PerformanceState.confirm_report.fn(client, waiting["id"])
+    assert client.report_error == "That count was already confirmed."
+    assert [line["label"] for line in client.earnings] == labels
+    assert _counts(session) == booked
+    # Nor can a confirmed count be declined afterwards.
+    PerformanceState.open_decline.fn(client, waiting["id"])
+    PerformanceState.send_decline.fn(client, {"reason": "Changed my mind"})
+    assert client.decline_error == "That count was already confirmed."
+    assert _counts(session) == booked
+
+
+def test_declining_needs_a_reason_and_books_nothing(session: Session, world) -> None:
+    page = _add_tiktok(world["tokens"]["ada"], world["submission"])
+    _report(page, "120,000")
+    before = _counts(session)
+    client = _page(world["tokens"]["client"], world["submission"])
+    [waiting] = client.reports
+    PerformanceState.open_decline.fn(client, waiting["id"])
+    assert client.decline_open and client.decline_error == ""
+    assert client.decline_summary == "120,000 views on TikTok, reported by Ada"
+    for form in ({"reason": ""}, {"reason": "   "}, {"reason": ["not", "text"]}, "not a form"):
+        PerformanceState.send_decline.fn(client, form)
+        assert client.decline_error == (
+            "Say why the count is declined; the clipper will read it."
+        ), form
+        assert client.decline_open  # the dialog stays open with the refusal
+    assert _counts(session) == before
+
+    events = PerformanceState.send_decline.fn(client, {"reason": " The post shows 12,000. "})
+    assert "Declined: 120,000 views" in str(events[0])
+    assert client.decline_error == "" and not client.decline_open
+    [report] = client.reports
+    assert report["status"] == "declined" and report["can_decide"] == ""
+    assert report["status_words"] == "Declined: The post shows 12,000."
+    after = _counts(session)
+    assert after["readings"] == before["readings"] and after["ledger"] == before["ledger"]
+    assert client.readings == [] and client.counted_views == "0"
+    assert [line["label"] for line in client.earnings] == ["Approval"]
+    [message] = _notified(session, world["ada"].id, "counts_declined")
+    assert message.endswith("were declined: The post shows 12,000.")
+
+    clipper = _page(world["tokens"]["ada"], world["submission"])
+    assert clipper.reports[0]["status_words"] == "Declined: The post shows 12,000."
+    # Declined is decided: it is not confirmed afterwards.
+    PerformanceState.confirm_report.fn(client, waiting["id"])
+    assert client.report_error == "That count was already declined."
+    assert _counts(session) == after
+
+    # Closing the dialog forgets it.
+    PerformanceState.open_decline.fn(client, waiting["id"])
+    PerformanceState.close_decline.fn(client, False)
+    assert not client.decline_open and client.decline_summary == ""
+
+
+def test_a_crafted_confirm_or_decline_of_someone_elses_count_changes_nothing(
+    session: Session, world
+) -> None:
+    page = _add_tiktok(world["tokens"]["ada"], world["submission"])
+    _report(page, "120,000")
+    [waiting] = page.reports
+    before = _counts(session)
+    for who in ("other_client", "bob", "ada"):
+        # A crafted event carrying Ada's report id; Ada herself may not decide her own.
+        tab = _page(world["tokens"][who], world["submission"])
+        if who == "ada":
+            assert tab.reports[0]["can_decide"] == ""
+        else:
+            assert tab.reports == []
+        tab.clip_submission_id = world["submission"]
+        for sent in (waiting["id"], int(waiting["id"]), "abc", "", "99999999999", None):
+            PerformanceState.confirm_report.fn(tab, sent)
+            assert tab.report_error == COUNT_NOT_FOUND, (who, sent)
+            PerformanceState.open_decline.fn(tab, sent)
+            PerformanceState.send_decline.fn(tab, {"reason": "Looks fake to me"})
+            assert tab.decline_error == COUNT_NOT_FOUND, (who, sent)
+    assert _counts(session) == before
+    assert _notified(session, world["ada"].id, "counts_confirmed") == []
+    assert _notified(session, world["ada"].id, "counts_declined") == []
+    # Still waiting for the campaign's client, who may decide it.
+    client = _page(world["tokens"]["client"], world["submission"])
+    assert client.reports[0]["status_words"] == WAITING
+    assert client.reports[0]["can_decide"] == "yes"

@@ -32,6 +32,7 @@ from clipgen.models.media import (
     VideoStatus,
 )
 from clipgen.models.publishing import (
+    CountReport,
     FlagStatus,
     FraudFlag,
     OAuthRequest,
@@ -39,6 +40,7 @@ from clipgen.models.publishing import (
     PlatformConnection,
     Publication,
     PublicationStatus,
+    ReportStatus,
     UploadStatus,
     ViewSnapshot,
     ViewSource,
@@ -49,6 +51,8 @@ from clipgen.models.types import UTCDateTime, utcnow
 from clipgen.models.users import AuthSession, LoginFailure, Role, Tier, User
 
 __all__ = [
+    "CountReport",
+    "ReportStatus",
     "YouTubeUpload",
     "ViewSyncRun",
     "UploadStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from clipgen.models.types import UTCDateTime, utcnow
@@ -33,6 +33,15 @@ class UploadStatus(StrEnum):
     UPLOADING = "uploading"
     DONE = "done"
     FAILED = "failed"
+
+
+class ReportStatus(StrEnum):
+    """A count typed by a clipper: it waits for the campaign's client (or an admin)."""
+
+    WAITING = "waiting"
+    CONFIRMED = "confirmed"  # it became a reading, and money followed
+    DECLINED = "declined"  # with the reason in words
+    REPLACED = "replaced"  # a newer count of the same post took its place
 
 
 class FlagStatus(StrEnum):
@@ -112,6 +121,39 @@ class ViewSnapshot(SQLModel, table=True):
     comments: int = Field(default=0, ge=0)
     recorded_by: int | None = Field(default=None, foreign_key="users.id")
     taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CountReport(SQLModel, table=True):
+    """Counts a clipper typed off their own post: a report, not a reading. It moves money
+    only once the campaign's client or an admin confirms it, and then it becomes the
+    reading (`snapshot_id`), taken when it was typed and naming who typed it."""
+
+    __tablename__ = "count_reports"
+    __table_args__ = (
+        Index("ix_count_reports_publication_status", "publication_id", "status"),
+        # At most one count of a post waits at a time: a newer one replaces it.
+        Index(
+            "uq_count_reports_one_waiting",
+            "publication_id",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publications.id")
+    views: int = Field(ge=0)
+    likes: int = Field(default=0, ge=0)
+    comments: int = Field(default=0, ge=0)
+    engagement_known: bool = True
+    reported_by: int = Field(foreign_key="users.id")
+    reported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status: str = Field(default=ReportStatus.WAITING, max_length=16)
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str = Field(default="", max_length=500)
+    snapshot_id: int | None = Field(default=None, foreign_key="view_snapshots.id")
 
 
 class FraudFlag(SQLModel, table=True):

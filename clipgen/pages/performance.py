@@ -1,5 +1,6 @@
 """A clip's performance: where an approved clip is posted, its views over time, and what it
-earned line by line; its clipper adds posts and uploads it to YouTube."""
+earned line by line; its clipper adds posts, uploads it to YouTube and reports counts, which
+the client (or an admin) confirms or declines beside the post's link."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from reflex.vars import FunctionStringVar
 
 from clipgen import routes
 from clipgen.components.blocks import error_callout, figure, section
+from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import template
 from clipgen.state.publishing import PRIVACY_LABELS, PerformanceState
 
@@ -15,6 +17,7 @@ MUTED = rx.color("gray", 11)
 UPLOAD_COLORS = {"queued": "gray", "uploading": "violet", "done": "green", "failed": "red"}
 # 120000 -> "120,000" on the chart's axis and tooltip.
 THOUSANDS = FunctionStringVar.create('(value) => Number(value).toLocaleString("en-US")')
+REPORT_COLORS = {"waiting": "amber", "confirmed": "green", "declined": "red", "replaced": "gray"}
 EARNING_COLORS = {
     "pending": "blue",
     "available": "green",
@@ -474,10 +477,169 @@ def _counts() -> rx.Component:
         PerformanceState.manual_posts.length() > 0,
         section(
             "Enter counts",
+            rx.text(
+                "For posts the daily sync cannot read: type what the post shows now. ",
+                rx.cond(
+                    PerformanceState.is_clipper_view,
+                    "Each entry is kept with your name and sent to the client, and earnings "
+                    "follow the views once the client confirms them.",
+                    "Each entry is kept with your name, and earnings follow the views.",
+                ),
+                size="2",
+                color=MUTED,
+            ),
             rx.foreach(PerformanceState.manual_posts, _counts_form),
-            subtitle="For posts the daily sync cannot read: type what the post shows now. "
-            "Each entry is kept with your name, and earnings follow the views.",
         ),
+    )
+
+
+# --- counts the clipper reported --------------------------------------------------------
+
+
+def _report_actions(report: rx.Var) -> rx.Component:
+    return rx.cond(
+        report["can_decide"] != "",
+        rx.hstack(
+            rx.button(
+                rx.icon("check", size=14),
+                "Confirm",
+                size="1",
+                color_scheme="green",
+                on_click=PerformanceState.confirm_report(report["id"]),
+                custom_attrs={"data-testid": "report-confirm"},
+            ),
+            rx.button(
+                rx.icon("x", size=14),
+                "Decline",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=PerformanceState.open_decline(report["id"]),
+                custom_attrs={"data-testid": "report-decline"},
+            ),
+            spacing="2",
+        ),
+    )
+
+
+def _report_row(report: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(report["reported_at"], size="2", white_space="nowrap"),
+                rx.text("By ", report["reported_by"], size="1", color=MUTED),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(
+            rx.hstack(
+                rx.text(report["post"], size="2", weight="medium", white_space="nowrap"),
+                rx.link(
+                    rx.hstack(rx.text("Open"), rx.icon("external-link", size=12), spacing="1"),
+                    href=report["post_url"],
+                    is_external=True,
+                    size="2",
+                    title=report["post_url"],
+                    custom_attrs={"data-testid": "report-post-link"},
+                ),
+                spacing="2",
+                align="center",
+            )
+        ),
+        rx.table.cell(
+            rx.text(
+                report["views"],
+                size="2",
+                weight="medium",
+                custom_attrs={"data-testid": "report-views"},
+            ),
+            text_align="right",
+        ),
+        rx.table.cell(rx.text(report["likes"], size="2"), text_align="right"),
+        rx.table.cell(rx.text(report["comments"], size="2"), text_align="right"),
+        rx.table.cell(
+            rx.vstack(
+                rx.badge(
+                    report["status_words"],
+                    color_scheme=rx.match(report["status"], *REPORT_COLORS.items(), "gray"),
+                    variant="soft",
+                    white_space="normal",
+                    custom_attrs={"data-testid": "report-status"},
+                ),
+                rx.cond(
+                    report["decided_at"] != "",
+                    rx.text(report["decided_at"], size="1", color=MUTED, white_space="nowrap"),
+                ),
+                spacing="1",
+            )
+        ),
+        rx.cond(~PerformanceState.is_clipper_view, rx.table.cell(_report_actions(report))),
+        custom_attrs={"data-testid": "report-row", "data-status": report["status"]},
+    )
+
+
+def _reports() -> rx.Component:
+    return rx.cond(
+        PerformanceState.reports.length() > 0,
+        rx.box(
+            section(
+                "Counts reported by the clipper",
+                rx.text(
+                    rx.cond(
+                        PerformanceState.is_clipper_view,
+                        "The counts you typed wait for the client to check the post and "
+                        "confirm them; they earn only then. A newer count replaces a "
+                        "waiting one.",
+                        "Open the post to check each count, then confirm it (it counts and "
+                        "earns from then) or decline it with a reason the clipper reads.",
+                    ),
+                    size="2",
+                    color=MUTED,
+                ),
+                _table(
+                    [
+                        rx.table.column_header_cell("Reported"),
+                        rx.table.column_header_cell("Post"),
+                        rx.table.column_header_cell("Views", text_align="right"),
+                        rx.table.column_header_cell("Likes", text_align="right"),
+                        rx.table.column_header_cell("Comments", text_align="right"),
+                        rx.table.column_header_cell("State"),
+                        rx.cond(
+                            ~PerformanceState.is_clipper_view,
+                            rx.table.column_header_cell(""),
+                        ),
+                    ],
+                    rx.table.body(rx.foreach(PerformanceState.reports, _report_row)),
+                ),
+                error_callout(PerformanceState.report_error, "report-error"),
+            ),
+            width="100%",
+            custom_attrs={"data-testid": "reports-section"},
+        ),
+    )
+
+
+def _decline_dialog() -> rx.Component:
+    return reason_dialog(
+        open=PerformanceState.decline_open,
+        on_close=PerformanceState.close_decline,
+        title="Decline this count?",
+        description="It earns nothing, and the clipper sees your reason and may report "
+        "the post's counts again.",
+        description_size="2",
+        summary=PerformanceState.decline_summary,
+        field_name="reason",
+        placeholder="Why is it declined? (For example: the post shows 12,000 views.)",
+        field_testid="decline-reason",
+        field_label="Reason",
+        field_props={"max_length": 500, "rows": "3", "auto_focus": True},
+        error=PerformanceState.decline_error,
+        error_testid="decline-error",
+        error_below_field=True,
+        submit_label="Decline count",
+        submit_testid="decline-submit",
+        on_submit=PerformanceState.send_decline,
+        form_key=PerformanceState.decline_report_id,
     )
 
 
@@ -627,10 +789,12 @@ def performance() -> rx.Component:
             _figures(),
             _posts(),
             rx.cond(PerformanceState.is_clipper_view, _youtube()),
+            _reports(),
             _counts(),
             _chart(),
             _readings(),
             _earnings(),
+            _decline_dialog(),
             spacing="4",
             width="100%",
         ),

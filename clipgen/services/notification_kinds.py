@@ -29,3 +29,6 @@ class Kind:
     UPLOAD_FAILED = "upload_failed"
     CHANNEL_DISCONNECTED = "channel_disconnected"
     PAYOUT_PAID = "payout_paid"
+    COUNTS_REPORTED = "counts_reported"
+    COUNTS_CONFIRMED = "counts_confirmed"
+    COUNTS_DECLINED = "counts_declined"

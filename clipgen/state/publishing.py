@@ -18,9 +18,9 @@ from clipgen.services.errors import NotAuthenticated, NotFound, PermissionDenied
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.publishing import connections, publications
 from clipgen.services.publishing.connections import ConnectionView
-from clipgen.services.publishing.publications import Performance, PostView
+from clipgen.services.publishing.publications import CountReportView, Performance, PostView
 from clipgen.state.formats import when
-from clipgen.state.forms import field
+from clipgen.state.forms import field, row_id
 from clipgen.state.session import SessionState, shows_refusals
 
 UPLOAD_POLL_SECONDS = 2.0
@@ -134,6 +134,37 @@ def earning_row(line) -> dict[str, str]:
     }
 
 
+def report_status(report: CountReportView) -> str:
+    """Where a count the clipper typed stands, in the words the page shows."""
+    if report.status == "waiting":
+        return "Waiting for the client to confirm"
+    if report.status == "confirmed":
+        return "Confirmed"
+    if report.status == "declined":
+        return f"Declined: {report.decision_note}" if report.decision_note else "Declined"
+    if report.status == "replaced":
+        return "Replaced by a newer count"
+    return report.status
+
+
+def report_row(report: CountReportView, labels: dict[int, str]) -> dict[str, str]:
+    """A count the clipper typed, waiting or decided: plain strings only."""
+    return {
+        "id": str(report.id),
+        "post": labels.get(report.publication_id, report.platform_label),
+        "post_url": report.post_url,
+        "views": f"{report.views:,}",
+        "likes": f"{report.likes:,}",
+        "comments": f"{report.comments:,}",
+        "reported_by": report.reported_by,
+        "reported_at": when(report.reported_at),
+        "status": report.status,
+        "status_words": report_status(report),
+        "decided_at": when(report.decided_at),
+        "can_decide": "yes" if report.can_decide else "",
+    }
+
+
 def upload_row(upload) -> dict:
     retry = f"Try again after {when(upload.retry_at)}." if upload.retry_at else ""
     return {
@@ -154,7 +185,8 @@ def upload_row(upload) -> dict:
 
 class PerformanceState(SessionState):
     """One approved clip: its posts, its readings over time and what it earned. Its clipper
-    adds posts and uploads to YouTube; the clipper, the client and admins enter counts."""
+    adds posts, uploads to YouTube and reports counts, which the client or an admin confirm
+    (money follows) or decline; the client and admins enter counts that count at once."""
 
     # The route's own `submission_id` is a root-state var; this is the page's copy as a number.
     clip_submission_id: int = 0
@@ -185,6 +217,14 @@ class PerformanceState(SessionState):
     counts_post_id: str = ""
     counts_error: str = ""
     counts_form_key: int = 0
+    # Counts the clipper typed (waiting first), the row a confirm was refused for and why,
+    # and the decline dialog (open while `decline_report_id` is set).
+    reports: list[dict[str, str]] = []
+    report_action_id: str = ""
+    report_error: str = ""
+    decline_report_id: int = 0
+    decline_summary: str = ""
+    decline_error: str = ""
     upload_error: str = ""
     upload_form_key: int = 0
     watching: bool = False
@@ -204,6 +244,10 @@ class PerformanceState(SessionState):
     @rx.var
     def has_active_upload(self) -> bool:
         return any(upload["status"] in ACTIVE_UPLOADS for upload in self.uploads)
+
+    @rx.var
+    def decline_open(self) -> bool:
+        return self.decline_report_id > 0
 
     @rx.var
     def is_on_youtube(self) -> bool:
@@ -230,6 +274,7 @@ class PerformanceState(SessionState):
         self.chart_data, self.chart_lines = chart_of(performance, labels)
         self.earnings = [earning_row(line) for line in performance.earnings]
         self.uploads = [upload_row(u) for u in performance.uploads]
+        self.reports = [report_row(r, labels) for r in performance.reports]
         self.youtube_configured = performance.youtube_configured
         self.youtube_connected = performance.youtube_connected
         self.youtube_paid = performance.pays_for_youtube
@@ -263,9 +308,11 @@ class PerformanceState(SessionState):
         self.clip_submission_id = self._route_id(PERFORMANCE)
         self.loaded = self.not_found = False
         self.posts, self.readings, self.earnings, self.uploads = [], [], [], []
-        self.chart_data, self.chart_lines = [], []
+        self.chart_data, self.chart_lines, self.reports = [], [], []
         self.post_error = self.counts_error = self.upload_error = ""
         self.counts_post_id = ""
+        self.report_action_id = self.report_error = ""
+        self.decline_report_id, self.decline_summary, self.decline_error = 0, "", ""
         if not self.clip_submission_id:
             self.not_found, self.load_error = True, "That clip was not found."
             return None
@@ -294,7 +341,7 @@ class PerformanceState(SessionState):
         """Record the counts a post shows now (for posts the sync does not read)."""
         sent_id = field(form_data, "publication_id")
         self.counts_post_id, self.counts_error = sent_id, ""
-        post = self._call_service(
+        entered = self._call_service(
             publications.enter_counts,
             publication_id=sent_id,
             views=field(form_data, "views"),
@@ -303,7 +350,53 @@ class PerformanceState(SessionState):
         )
         self.counts_post_id = ""
         self.counts_form_key += 1
-        return self._after(f"Counts saved: {post.views:,} views.")
+        if entered.waiting:
+            return self._after(
+                f"Sent to the client to confirm: {entered.views:,} views (they earn once "
+                "confirmed)."
+            )
+        return self._after(f"Counts saved: {entered.views:,} views.")
+
+    @rx.event
+    @shows_refusals("report_error")
+    def confirm_report(self, report_id: str):
+        """The client (or an admin) confirms a count the clipper typed: money follows."""
+        self.report_action_id, self.report_error = str(row_id(report_id)), ""
+        report = self._call_service(publications.confirm_counts, report_id=row_id(report_id))
+        self.report_action_id = ""
+        return self._after(f"Confirmed: {report.views:,} views count now.")
+
+    @rx.event
+    def open_decline(self, report_id: str):
+        """Open the decline dialog for a count (the service decides whether it may be)."""
+        self.decline_report_id = row_id(report_id)
+        row = next((r for r in self.reports if r["id"] == str(self.decline_report_id)), None)
+        self.decline_summary = (
+            f"{row['views']} views on {row['post']}, reported by {row['reported_by']}"
+            if row
+            else ""
+        )
+        self.decline_error = ""
+        self.report_action_id = self.report_error = ""
+
+    @rx.event
+    def close_decline(self, open_: bool = False):
+        if not open_:
+            self.decline_report_id = 0
+            self.decline_summary = self.decline_error = ""
+
+    @rx.event
+    @shows_refusals("decline_error")
+    def send_decline(self, form_data: dict):
+        """Decline the count with the reason typed in the dialog; the clipper reads it."""
+        self.decline_error = ""
+        report = self._call_service(
+            publications.decline_counts,
+            report_id=self.decline_report_id,
+            reason=field(form_data, "reason"),
+        )
+        self.decline_report_id, self.decline_summary = 0, ""
+        return self._after(f"Declined: {report.views:,} views; the clipper sees your reason.")
 
     @rx.event
     @shows_refusals("upload_error")

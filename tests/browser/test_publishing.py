@@ -1,8 +1,10 @@
 """Publishing in Chromium, against the local fake of Google: a clipper with an approved clip
 opens its performance page from the claim, adds a TikTok post by address (a bad address
-first), enters counts past 100,000 views and sees the bonus there and on Earnings; connects
-their YouTube channel through Google's consent and back, uploads the clip, and disconnects.
-The client opens the same page from Reviews and sees what the campaign paid, gross only."""
+first), types counts past 100,000 views, which wait for the client (nothing is booked yet);
+connects their YouTube channel through Google's consent and back and uploads the clip. The
+client opens the same page from Reviews, checks the post beside the count (a decline without
+a reason is refused), confirms it, and sees the bonus, gross only; the clipper then sees the
+count confirmed and the bonus there and on Earnings, and disconnects YouTube."""
 
 from __future__ import annotations
 
@@ -129,7 +131,9 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     expect(tiktok.get_by_test_id("post-link")).to_have_attribute("href", TIKTOK)
     expect(tiktok.get_by_test_id("post-link")).to_have_attribute("target", "_blank")
 
-    # Counts by hand: bad ones first, then 120,000 views crosses the 100,000 bonus.
+    # Counts by hand: bad ones first, then 120,000 views, which would cross the 100,000
+    # bonus: typed by the clipper they wait for the client, and nothing is booked yet.
+    expect(clipper.get_by_test_id("reports-section")).to_have_count(0)
     counts = clipper.locator("[data-testid=counts-form][data-platform=tiktok]")
     counts.get_by_test_id("counts-views").fill("lots")
     counts.get_by_test_id("counts-submit").click()
@@ -140,24 +144,25 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     counts.get_by_test_id("counts-likes").fill("5000")
     counts.get_by_test_id("counts-comments").fill("300")
     counts.get_by_test_id("counts-submit").click()
-    expect(tiktok.get_by_test_id("post-views")).to_have_text("120,000")
+    report = clipper.get_by_test_id("report-row")
+    expect(report).to_have_count(1)
+    expect(report).to_have_attribute("data-status", "waiting")
+    expect(report.get_by_test_id("report-views")).to_have_text("120,000")
+    expect(report.get_by_test_id("report-status")).to_have_text("Waiting for the client to confirm")
+    expect(report.get_by_test_id("report-confirm")).to_have_count(0)
+    expect(report.get_by_test_id("report-decline")).to_have_count(0)
     expect(clipper.get_by_test_id("counts-error")).to_have_count(0)
-    expect(clipper.get_by_test_id("counted-views")).to_have_text("120,000")
-    expect(clipper.get_by_test_id("earning-label")).to_have_text(
-        ["Approval", "Performance bonus: 20% at 100,000 views"]
-    )
-    expect(clipper.get_by_test_id("earning-share")).to_have_text(["$7.00", "$1.40"])
-    expect(clipper.get_by_test_id("reading-row")).to_have_count(1)
-    expect(clipper.get_by_test_id("reading-row")).to_contain_text("Ada Clips")
-    expect(clipper.get_by_test_id("views-chart").locator(".recharts-line")).to_have_count(1)
-    _shoot(clipper, "performance-counts")
-
-    # The bonus is on the Earnings statement too.
-    clipper.get_by_test_id("nav").first.get_by_text("Earnings", exact=True).click()
-    expect(clipper).to_have_url(re.compile(r"/earnings$"))
-    expect(
-        clipper.get_by_test_id("statement-row").filter(has_text="Bonus of 20% at 100,000 views")
-    ).to_have_count(1)
+    expect(counts.get_by_test_id("counts-views")).to_have_value("")
+    expect(tiktok.get_by_test_id("post-views")).to_have_text("0")
+    expect(clipper.get_by_test_id("counted-views")).to_have_text("0")
+    expect(clipper.get_by_test_id("earning-label")).to_have_text(["Approval"])
+    expect(clipper.get_by_test_id("reading-row")).to_have_count(0)
+    expect(clipper.get_by_test_id("chart-empty")).to_be_visible()
+    _shoot(clipper, "performance-count-waiting")
+    # The section again once the toasts (over its right side) are gone.
+    clipper.mouse.move(0, 0)
+    expect(clipper.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
+    _shoot(clipper, "performance-count-waiting-section", clipper.get_by_test_id("reports-section"))
 
     # Connect YouTube: Account, Google's consent (the fake agrees), back to Account.
     clipper.goto(f"{app_url}{performance_path}")
@@ -203,7 +208,8 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     expect(clipper.get_by_test_id("counts-form")).to_have_count(1)
     _shoot(clipper, "performance-uploaded")
 
-    # The client opens the clip from Reviews: the same posts, what the campaign paid.
+    # The client opens the clip from Reviews: the same posts, the count waiting beside the
+    # post to check it on, and what the campaign paid so far.
     _sign_in(client, app_url, seeded.emails.client, PASSWORD)
     expect(client).to_have_url(re.compile(r"/dashboard$"))
     client.goto(f"{app_url}/reviews")
@@ -211,6 +217,35 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     client.get_by_test_id("review-performance-link").click()
     expect(client).to_have_url(re.compile(re.escape(performance_path) + "$"))
     expect(client.get_by_test_id("post-row")).to_have_count(2)
+    expect(client.get_by_test_id("earning-label")).to_have_text(["Approval"])
+    waiting = client.locator("[data-testid=report-row][data-status=waiting]")
+    expect(waiting).to_have_count(1)
+    expect(waiting.get_by_test_id("report-views")).to_have_text("120,000")
+    expect(waiting).to_contain_text("Ada Clips")
+    expect(waiting.get_by_test_id("report-post-link")).to_have_attribute("href", TIKTOK)
+    expect(waiting.get_by_test_id("report-post-link")).to_have_attribute("target", "_blank")
+    _shoot(client, "performance-client-waiting")
+
+    # Declining asks for the reason first; the client goes back and confirms instead.
+    waiting.get_by_test_id("report-decline").click()
+    expect(client.get_by_test_id("decline-reason")).to_be_visible()
+    client.get_by_test_id("decline-submit").click()
+    expect(client.get_by_test_id("decline-error")).to_have_text(
+        "Say why the count is declined; the clipper will read it."
+    )
+    _shoot(client, "performance-decline-dialog", client.get_by_role("dialog"))
+    client.get_by_role("dialog").get_by_role("button", name="Back").click()
+    expect(client.get_by_test_id("decline-reason")).to_have_count(0)
+    waiting.get_by_test_id("report-confirm").click()
+    confirmed = client.get_by_test_id("report-row")
+    expect(confirmed).to_have_attribute("data-status", "confirmed")
+    expect(confirmed.get_by_test_id("report-status")).to_have_text("Confirmed")
+    expect(client.get_by_test_id("report-confirm")).to_have_count(0)
+    expect(client.get_by_test_id("report-error")).to_have_count(0)
+    expect(client.get_by_test_id("counted-views")).to_have_text("120,000")
+    expect(
+        client.locator("[data-testid=post-row][data-platform=tiktok]").get_by_test_id("post-views")
+    ).to_have_text("120,000")
     expect(client.get_by_test_id("earning-label")).to_have_text(
         ["Approval", "Performance bonus: 20% at 100,000 views"]
     )
@@ -220,6 +255,29 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     expect(client.get_by_test_id("upload-submit")).to_have_count(0)
     _shoot(client, "performance-client")
     _sign_out(client)
+
+    # The clipper sees the count confirmed: the reading (in their name) and the bonus.
+    clipper.goto(f"{app_url}{performance_path}")
+    tiktok = clipper.locator("[data-testid=post-row][data-platform=tiktok]")
+    expect(tiktok.get_by_test_id("post-views")).to_have_text("120,000")
+    expect(clipper.get_by_test_id("report-row")).to_have_attribute("data-status", "confirmed")
+    expect(clipper.get_by_test_id("report-status")).to_have_text("Confirmed")
+    expect(clipper.get_by_test_id("counted-views")).to_have_text("120,000")
+    expect(clipper.get_by_test_id("earning-label")).to_have_text(
+        ["Approval", "Performance bonus: 20% at 100,000 views"]
+    )
+    expect(clipper.get_by_test_id("earning-share")).to_have_text(["$7.00", "$1.40"])
+    expect(clipper.get_by_test_id("reading-row")).to_have_count(1)
+    expect(clipper.get_by_test_id("reading-row")).to_contain_text("Ada Clips")
+    expect(clipper.get_by_test_id("views-chart").locator(".recharts-line")).to_have_count(1)
+    _shoot(clipper, "performance-counts")
+
+    # The bonus is on the Earnings statement too.
+    clipper.get_by_test_id("nav").first.get_by_text("Earnings", exact=True).click()
+    expect(clipper).to_have_url(re.compile(r"/earnings$"))
+    expect(
+        clipper.get_by_test_id("statement-row").filter(has_text="Bonus of 20% at 100,000 views")
+    ).to_have_count(1)
 
     # Disconnecting asks first, and says Google confirmed it.
     clipper.goto(f"{app_url}/account")

@@ -1,6 +1,11 @@
 """Posts of an approved clip: uploaded to the clipper's YouTube channel from the app, or
 added by the public address of a post on YouTube, TikTok or Instagram; counts entered by
-hand for posts the sync cannot read; and a clip's performance page."""
+hand for posts the sync cannot read; and a clip's performance page.
+
+Counts typed by hand move money only on someone else's word than the clipper's: the
+campaign's client or an admin enters a reading at once, while a clipper's typed count is a
+report (`CountReport`) that waits until the client or an admin confirms it (it then
+becomes the reading, taken when it was typed) or declines it with a reason."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from clipgen.db import session_scope
 from clipgen.models import (
     Campaign,
     Clip,
+    CountReport,
     FlagStatus,
     FraudFlag,
     LedgerTransaction,
@@ -27,6 +33,7 @@ from clipgen.models import (
     Platform,
     Publication,
     PublicationStatus,
+    ReportStatus,
     Role,
     Submission,
     SubmissionStatus,
@@ -256,6 +263,32 @@ def _accepts_counts(post: Publication, read_automatically: bool) -> bool:
     return post.status != PublicationStatus.DISQUALIFIED and not read_automatically
 
 
+@dataclass(frozen=True)
+class CountsEntered:
+    """What `enter_counts` did: a reading that counts now, or a report that waits."""
+
+    publication_id: int
+    views: int
+    waiting: bool  # a clipper's report: money follows once the client confirms it
+
+
+def _post_taking_counts(session: Session, publication_id: object) -> Publication:
+    checked = as_id(publication_id)
+    post = session.get(Publication, checked) if checked else None
+    if post is None or post.submission_id is None:
+        raise NotFound("That post was not found.")
+    return post
+
+
+def _refuse_unless_counts_accepted(session: Session, post: Publication) -> None:
+    if not _accepts_counts(post, reads_automatically(session, post)):
+        raise InvalidInput(
+            "That post's views were found not genuine; it no longer earns."
+            if post.status == PublicationStatus.DISQUALIFIED
+            else "This post's views are read from YouTube by the daily sync."
+        )
+
+
 def enter_counts(
     *,
     session: Session,
@@ -264,32 +297,27 @@ def enter_counts(
     views: object,
     likes: object = "",
     comments: object = "",
-) -> Publication:
-    """Record counts read off a post by its clipper or the campaign's client (or an
-    admin); each entry is a snapshot naming who entered it, and money follows."""
-    checked = as_id(publication_id)
-    post = session.get(Publication, checked) if checked else None
-    if post is None or post.submission_id is None:
-        raise NotFound("That post was not found.")
+) -> CountsEntered:
+    """Record counts read off a post. The campaign's client (or an admin) enters a reading
+    and money follows; the clip's clipper reports counts that wait for the client (a newer
+    report replaces a waiting one). Every entry names who typed it."""
+    post = _post_taking_counts(session, publication_id)
     found = _approved_clip(session, actor, post.submission_id)
-    automatic = reads_automatically(session, post)
-    if not _accepts_counts(post, automatic):
-        raise InvalidInput(
-            "That post's views were found not genuine; it no longer earns."
-            if post.status == PublicationStatus.DISQUALIFIED
-            else "This post's views are read from YouTube by the daily sync."
-        )
+    _refuse_unless_counts_accepted(session, post)
 
     if not isinstance(views, int) and not str(views or "").strip():
         raise InvalidInput("Enter the views the post shows.")
-    counted = parse_count(views, "Views")
-    like_count = parse_count(likes, "Likes")
-    comment_count = parse_count(comments, "Comments")
+    counts = sync.Counts(
+        parse_count(views, "Views"), parse_count(likes, "Likes"), parse_count(comments, "Comments")
+    )
     engagement_known = bool(str(likes or "").strip() or str(comments or "").strip())
+    if found.job.clipper_id == actor.id:
+        _report_counts(session, post, found, actor, counts, engagement_known)
+        return CountsEntered(post.id, counts.views, waiting=True)
     sync.record_reading(
         session,
         post.id,
-        sync.Counts(counted, like_count, comment_count),
+        counts,
         source=ViewSource.MANUAL,
         recorded_by=actor.id,
         engagement_known=engagement_known,
@@ -300,12 +328,174 @@ def enter_counts(
         actor_id=actor.id,
         target_type="publication",
         target_id=post.id,
-        views=counted,
+        views=counts.views,
         campaign_id=found.campaign.id,
     )
     session.flush()
-    session.refresh(post)
-    return post
+    return CountsEntered(post.id, counts.views, waiting=False)
+
+
+def _report_counts(
+    session: Session,
+    post: Publication,
+    found: _Clip,
+    actor: UserView,
+    counts: sync.Counts,
+    engagement_known: bool,
+) -> CountReport:
+    # The post's row orders two reports of it at once: one waits, the other is replaced.
+    session.exec(select(Publication).where(Publication.id == post.id).with_for_update()).one()
+    now = utcnow()
+    session.exec(
+        update(CountReport)
+        .where(
+            col(CountReport.publication_id) == post.id,
+            col(CountReport.status) == ReportStatus.WAITING,
+        )
+        .values(status=ReportStatus.REPLACED, decided_at=now)
+    )
+    report = CountReport(
+        publication_id=post.id,
+        views=counts.views,
+        likes=counts.likes,
+        comments=counts.comments,
+        engagement_known=engagement_known,
+        reported_by=actor.id,
+        reported_at=now,
+    )
+    session.add(report)
+    session.flush()
+    platform = PLATFORM_LABELS.get(post.platform, post.platform)
+    notify(
+        session,
+        found.campaign.client_id,
+        Kind.COUNTS_REPORTED,
+        f"{actor.display_name} reported {counts.views:,} views on their {platform} post for "
+        f"{found.campaign.title}: confirm them (they earn only then) or decline them.",
+        routes.clip_performance(found.submission.id),
+    )
+    record_audit(
+        session=session,
+        action="publication.counts_reported",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+        report_id=report.id,
+        views=counts.views,
+        campaign_id=found.campaign.id,
+    )
+    return report
+
+
+def _waiting_report(
+    session: Session, actor: UserView, report_id: object
+) -> tuple[CountReport, Publication, _Clip]:
+    """A waiting report the actor may decide: the campaign's client or an admin, never the
+    one who typed it. Anyone else's is indistinguishable from a missing one."""
+    if actor is None:
+        raise NotAuthenticated()
+    checked = as_id(report_id)
+    report = session.get(CountReport, checked) if checked else None
+    if report is None:
+        raise NotFound("That count was not found.")
+    # The post's row first, then the report's: the order a new report takes them in.
+    post = session.exec(
+        select(Publication).where(Publication.id == report.publication_id).with_for_update()
+    ).one()
+    report = session.exec(
+        select(CountReport).where(CountReport.id == report.id).with_for_update()
+    ).one()
+    session.refresh(report)
+    try:
+        found = _approved_clip(session, actor, post.submission_id)
+    except NotFound:
+        raise NotFound("That count was not found.") from None
+    may_decide = found.campaign.client_id == actor.id or actor.has_role(Role.ADMIN)
+    if not may_decide or report.reported_by == actor.id:
+        raise NotFound("That count was not found.")
+    if report.status != ReportStatus.WAITING:
+        raise InvalidInput(
+            {
+                ReportStatus.CONFIRMED: "That count was already confirmed.",
+                ReportStatus.DECLINED: "That count was already declined.",
+            }.get(report.status, "A newer count of that post took its place.")
+        )
+    return report, post, found
+
+
+def confirm_counts(*, session: Session, actor: UserView, report_id: int) -> CountReport:
+    """Confirm a clipper's typed count: it becomes the post's reading as of when it was
+    typed (naming who typed it), and the clip's money follows. Once only."""
+    report, post, found = _waiting_report(session, actor, report_id)
+    _refuse_unless_counts_accepted(session, post)
+    snapshot, _booked, _flagged = sync.record_reading(
+        session,
+        post.id,
+        sync.Counts(report.views, report.likes, report.comments),
+        source=ViewSource.MANUAL,
+        recorded_by=report.reported_by,
+        taken_at=report.reported_at,
+        engagement_known=report.engagement_known,
+    )
+    report.status = ReportStatus.CONFIRMED
+    report.decided_by, report.decided_at = actor.id, utcnow()
+    report.snapshot_id = snapshot.id
+    session.add(report)
+    notify(
+        session,
+        report.reported_by,
+        Kind.COUNTS_CONFIRMED,
+        f"Your {report.views:,} views for {found.campaign.title} were confirmed; they count now.",
+        routes.clip_performance(found.submission.id),
+    )
+    record_audit(
+        session=session,
+        action="publication.counts_confirmed",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+        report_id=report.id,
+        views=report.views,
+        campaign_id=found.campaign.id,
+    )
+    session.flush()
+    return report
+
+
+def decline_counts(
+    *, session: Session, actor: UserView, report_id: int, reason: object
+) -> CountReport:
+    """Decline a clipper's typed count with the reason in words; it earns nothing, and the
+    clipper may report the post's counts again."""
+    report, post, found = _waiting_report(session, actor, report_id)
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise InvalidInput("Say why the count is declined; the clipper will read it.")
+    if len(text) > 500:
+        raise InvalidInput("Keep the reason under 500 characters.")
+    report.status = ReportStatus.DECLINED
+    report.decided_by, report.decided_at = actor.id, utcnow()
+    report.decision_note = text
+    session.add(report)
+    notify(
+        session,
+        report.reported_by,
+        Kind.COUNTS_DECLINED,
+        f"Your {report.views:,} views for {found.campaign.title} were declined: {text}",
+        routes.clip_performance(found.submission.id),
+    )
+    record_audit(
+        session=session,
+        action="publication.counts_declined",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+        report_id=report.id,
+        views=report.views,
+        campaign_id=found.campaign.id,
+    )
+    session.flush()
+    return report
 
 
 # ---------------------------------------------------------------------------------------
@@ -579,6 +769,25 @@ class ReadingView:
 
 
 @dataclass(frozen=True)
+class CountReportView:
+    """A count a clipper typed, as the performance page lists it."""
+
+    id: int
+    publication_id: int
+    platform_label: str
+    post_url: str
+    views: int
+    likes: int
+    comments: int
+    reported_by: str
+    reported_at: datetime
+    status: str
+    decision_note: str
+    decided_at: datetime | None
+    can_decide: bool  # the viewer may confirm or decline it now
+
+
+@dataclass(frozen=True)
 class EarningLine:
     at: datetime
     kind: str
@@ -617,6 +826,8 @@ class Performance:
     youtube_configured: bool
     youtube_connected: bool
     upload_defaults: UploadDefaults | None
+    # Counts the clipper typed: those waiting first, then the latest decided.
+    reports: list[CountReportView]
 
 
 _KIND_LABELS = {
@@ -684,7 +895,54 @@ def clip_performance(*, session: Session, actor: UserView, submission_id: int) -
         youtube_configured=get_settings().youtube_configured,
         youtube_connected=connected,
         upload_defaults=defaults if role == "clipper" else None,
+        reports=_reports(session, posts, actor, may_decide=role in ("client", "admin")),
     )
+
+
+REPORTS_SHOWN = 20
+
+
+def _reports(
+    session: Session, posts: list[Publication], actor: UserView, *, may_decide: bool
+) -> list[CountReportView]:
+    if not posts:
+        return []
+    by_id = {p.id: p for p in posts}
+    rows = session.exec(
+        select(CountReport, User.display_name)
+        .join(User, col(User.id) == CountReport.reported_by)
+        .where(col(CountReport.publication_id).in_(list(by_id)))
+        .order_by(
+            col(CountReport.status) != ReportStatus.WAITING,
+            col(CountReport.reported_at).desc(),
+            col(CountReport.id).desc(),
+        )
+        .limit(REPORTS_SHOWN)
+    ).all()
+    return [
+        CountReportView(
+            id=report.id,
+            publication_id=report.publication_id,
+            platform_label=PLATFORM_LABELS.get(
+                by_id[report.publication_id].platform, by_id[report.publication_id].platform
+            ),
+            post_url=by_id[report.publication_id].url,
+            views=report.views,
+            likes=report.likes,
+            comments=report.comments,
+            reported_by=name,
+            reported_at=report.reported_at,
+            status=report.status,
+            decision_note=report.decision_note,
+            decided_at=report.decided_at,
+            can_decide=(
+                may_decide
+                and report.status == ReportStatus.WAITING
+                and report.reported_by != actor.id
+            ),
+        )
+        for report, name in rows
+    ]
 
 
 def _readings(session: Session, post_ids: list[int]) -> list[ReadingView]:
