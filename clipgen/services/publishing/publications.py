@@ -437,29 +437,8 @@ def confirm_counts(*, session: Session, actor: UserView, report_id: int) -> Coun
         taken_at=report.reported_at,
         engagement_known=report.engagement_known,
     )
-    report.status = ReportStatus.CONFIRMED
-    report.decided_by, report.decided_at = actor.id, utcnow()
     report.snapshot_id = snapshot.id
-    session.add(report)
-    notify(
-        session,
-        report.reported_by,
-        Kind.COUNTS_CONFIRMED,
-        f"Your {report.views:,} views for {found.campaign.title} were confirmed; they count now.",
-        routes.clip_performance(found.submission.id),
-    )
-    record_audit(
-        session=session,
-        action="publication.counts_confirmed",
-        actor_id=actor.id,
-        target_type="publication",
-        target_id=post.id,
-        report_id=report.id,
-        views=report.views,
-        campaign_id=found.campaign.id,
-    )
-    session.flush()
-    return report
+    return _decided(session, report, post, found, actor, ReportStatus.CONFIRMED, "they count now.")
 
 
 def decline_counts(
@@ -473,20 +452,33 @@ def decline_counts(
         raise InvalidInput("Say why the count is declined; the clipper will read it.")
     if len(text) > 500:
         raise InvalidInput("Keep the reason under 500 characters.")
-    report.status = ReportStatus.DECLINED
-    report.decided_by, report.decided_at = actor.id, utcnow()
     report.decision_note = text
+    return _decided(session, report, post, found, actor, ReportStatus.DECLINED, text)
+
+
+def _decided(
+    session: Session,
+    report: CountReport,
+    post: Publication,
+    found: _Clip,
+    actor: UserView,
+    status: ReportStatus,
+    why: str,
+) -> CountReport:
+    """Record the decision on a report, tell its clipper and audit it."""
+    report.status = status
+    report.decided_by, report.decided_at = actor.id, utcnow()
     session.add(report)
     notify(
         session,
         report.reported_by,
-        Kind.COUNTS_DECLINED,
-        f"Your {report.views:,} views for {found.campaign.title} were declined: {text}",
+        Kind.COUNTS_CONFIRMED if status == ReportStatus.CONFIRMED else Kind.COUNTS_DECLINED,
+        f"Your {report.views:,} views for {found.campaign.title} were {status}: {why}",
         routes.clip_performance(found.submission.id),
     )
     record_audit(
         session=session,
-        action="publication.counts_declined",
+        action=f"publication.counts_{status}",
         actor_id=actor.id,
         target_type="publication",
         target_id=post.id,
