@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
@@ -28,6 +28,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from clipgen.config import get_settings
+from tests.support.fake_http import LocalHTTPFake
 
 VERSION = "v25.0"
 LONG_LIVED_SECONDS = 5183944  # what Meta's examples show: about 60 days
@@ -94,7 +95,7 @@ class Token:
     valid: bool = True
 
 
-class FakeInstagram:
+class FakeInstagram(LocalHTTPFake):
     """Instagram Business Login + Graph API on 127.0.0.1, with settable state and faults."""
 
     client_id = "990602627938098"
@@ -122,36 +123,9 @@ class FakeInstagram:
         self._codes: dict[str, dict[str, str]] = {}
         self._tokens: dict[str, Token] = {}
         self._faults: list[Fault] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> FakeInstagram:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeInstagram:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "the fake is not running"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self):
+        return _handler_for(self)
 
     def settings_env(self) -> dict[str, str]:
         """The environment that points ClipGen's settings (and an app process) here."""

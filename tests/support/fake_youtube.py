@@ -19,7 +19,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
@@ -27,6 +27,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from clipgen.config import get_settings
+from tests.support.fake_http import LocalHTTPFake
 
 # google-api-python-client posts to /upload/...; the discovery document also names the
 # /resumable/upload/... variant, which other clients use.
@@ -98,7 +99,7 @@ class Grant:
     access_tokens: set[str] = field(default_factory=set)
 
 
-class FakeYouTube:
+class FakeYouTube(LocalHTTPFake):
     """Google OAuth + YouTube Data API v3 on 127.0.0.1, with settable state and faults."""
 
     client_id = "fake-client-id.apps.googleusercontent.com"
@@ -126,36 +127,9 @@ class FakeYouTube:
         self._faults: list[Fault] = []
         self._partial_commits: list[int] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> FakeYouTube:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeYouTube:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "the fake is not running"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self):
+        return _handler_for(self)
 
     def settings_env(self, *, with_api_key: bool = False) -> dict[str, str]:
         """The environment that points ClipGen's settings (and an app process) here."""
