@@ -124,8 +124,8 @@ class Settings(BaseSettings):
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     # TikTok's API for reading a clipper's own posts (Login Kit for Web + Display API,
-    # scopes user.info.basic,video.list), used by `services/publishing/tiktok.py`; no page
-    # connects an account with it yet, so TikTok counts are still entered by hand. The
+    # scopes user.info.basic,video.list), used by `services/publishing/tiktok.py`; clippers
+    # connect an account on their Account page (unset: the card says what to set). The
     # redirect URI defaults to APP_URL + /account/tiktok/callback.
     tiktok_client_key: str = ""
     tiktok_client_secret: SecretStr = SecretStr("")
@@ -137,8 +137,8 @@ class Settings(BaseSettings):
     view_sync_cron: str = "0 4 * * *"
     # Instagram's API for reading a clipper's own posts (Instagram API with Instagram Login,
     # professional accounts only, scopes instagram_business_basic and
-    # instagram_business_manage_insights), used by `services/publishing/instagram.py`; no
-    # page connects an account with it yet, so Instagram counts are still entered by hand.
+    # instagram_business_manage_insights), used by `services/publishing/instagram.py`;
+    # clippers connect an account on their Account page (unset: the card says what to set).
     # The redirect URI defaults to APP_URL + /account/instagram/callback.
     instagram_client_id: str = ""
     instagram_client_secret: SecretStr = SecretStr("")

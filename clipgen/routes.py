@@ -32,6 +32,8 @@ PROFILE = "/clippers/[clipper_id]"
 NOTIFICATIONS = "/notifications"
 CLIP_PERFORMANCE = "/performance/[submission_id]"
 YOUTUBE_CALLBACK = "/account/youtube/callback"
+TIKTOK_CALLBACK = "/account/tiktok/callback"
+INSTAGRAM_CALLBACK = "/account/instagram/callback"
 
 
 def job(job_id: int) -> str:

@@ -26,6 +26,7 @@ from clipgen.models import (
     Publication,
     PublicationStatus,
     Role,
+    Verification,
     ViewSource,
     utcnow,
 )
@@ -79,6 +80,7 @@ def flagged_post(
         platform="youtube",
         url=f"https://www.youtube.com/shorts/{video}",
         external_id=video,
+        verification=Verification.VERIFIED,
     )
     session.add(post)
     session.flush()

@@ -259,7 +259,8 @@ def test_a_bad_post_address_shows_the_message_and_adds_nothing(session: Session,
     assert page.post_error == "" and page.post_form_key == 1
     [post] = page.posts
     assert post["label"] == "TikTok" and post["url"] == TIKTOK and post["views"] == "0"
-    assert post["read_how"] == "Counts entered by hand" and post["state"] == "Live"
+    assert post["read_how"] == "Counts entered by hand" and post["state"] == "Not verified yet"
+    assert "the campaign's client checks this post" in post["note"]
     assert post["last_read"] == "Not read yet"
     assert page.manual_posts == [post]
 

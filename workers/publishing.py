@@ -36,6 +36,13 @@ def sync_views(triggered_by: int | None = None) -> None:
     sync.run_view_sync(triggered_by=triggered_by)
 
 
+@dramatiq.actor(queue_name="publishing", max_retries=0, time_limit=SYNC_TIME_LIMIT_MS)
+def verify_post(publication_id: int) -> None:
+    """Ask a newly added (or fixed) post's platform whether it is the clipper's post of the
+    clip, and read its views if it is (a sync run of that one post)."""
+    sync.run_view_sync(only_post=publication_id)
+
+
 @dramatiq.actor(queue_name="maintenance", max_retries=0)
 def recover_stale_uploads() -> None:
     """Send `upload_to_youtube` again for uploads no worker is on (scheduled)."""

@@ -19,6 +19,8 @@ class Platform(StrEnum):
 
 class ViewSource(StrEnum):
     YOUTUBE_API = "youtube_api"
+    TIKTOK_API = "tiktok_api"
+    INSTAGRAM_API = "instagram_api"
     MANUAL = "manual"
 
 
@@ -26,6 +28,16 @@ class PublicationStatus(StrEnum):
     LIVE = "live"
     UNAVAILABLE = "unavailable"  # deleted or made private: no longer read
     DISQUALIFIED = "disqualified"  # a confirmed fraud flag: its views earn nothing
+
+
+class Verification(StrEnum):
+    """Whether a post is proven, from the platform's own API, to be the clipper's post of
+    the clip (DESIGN §5). Only a verified post's views earn."""
+
+    PENDING = "pending"  # not checked yet (or the clipper asked again)
+    VERIFIED = "verified"
+    REFUSED = "refused"  # a check failed; the reason is in words
+    UNAVAILABLE = "unavailable"  # the platform cannot be asked (not connected, no API)
 
 
 class UploadStatus(StrEnum):
@@ -92,6 +104,15 @@ class Publication(SQLModel, table=True):
     earnings_held: bool = False
     status: str = Field(default=PublicationStatus.LIVE, max_length=16)
     status_note: str = Field(default="", max_length=300)
+    verification: str = Field(default=Verification.PENDING, max_length=16, index=True)
+    verification_note: str = Field(default="", max_length=500)
+    # Who or what verified it: "youtube", "tiktok", "instagram", "clipgen" (uploaded from
+    # the app), or "client" / "admin" (confirmed a count by hand, having seen the post).
+    verified_by: str = Field(default="", max_length=16)
+    verification_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The platform's own id for the post where it differs from the address's (Instagram's
+    # media id, found when the post is verified).
+    platform_ref: str = Field(default="", max_length=200)
     added_by: int | None = Field(default=None, foreign_key="users.id")
     published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -233,4 +254,10 @@ class ViewSyncRun(SQLModel, table=True):
     stats_calls: int = 0
     flags_raised: int = 0
     bookings: int = 0
+    # Posts the run verified or refused (DESIGN §5), and API calls by platform.
+    verified: int = 0
+    refused: int = 0
+    calls_by_platform: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
     error: str = Field(default="", max_length=500)
+    # When a platform's rate limit or quota lets the stopped run go on.
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,7 +1,10 @@
 """The user's own account: who they are, which emails they get, changing the password, and
-a clipper's YouTube channel (connect, Google's callback, disconnect)."""
+a clipper's connected YouTube, TikTok and Instagram accounts (one card each: connect, the
+platform's callback, disconnect)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import reflex as rx
 
@@ -10,8 +13,8 @@ from clipgen.components.blocks import error_callout
 from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
 from clipgen.state.auth_forms import PasswordState
+from clipgen.state.connections import ConnectionCard, InstagramState, TikTokState, YouTubeState
 from clipgen.state.email import EMAIL_CHOICES, FIELD_PREFIX, EmailPreferencesState
-from clipgen.state.publishing import YouTubeState
 from clipgen.state.session import SessionState
 
 MUTED = rx.color("gray", 11)
@@ -35,103 +38,184 @@ def _password_input(label: str, name: str, autocomplete: str) -> rx.Component:
     )
 
 
-def _disconnect() -> rx.Component:
+@dataclass(frozen=True)
+class _Card:
+    """What one platform's card says and where tests find it."""
+
+    state: type[ConnectionCard]
+    slug: str  # "tiktok": the prefix of every data-testid on the card
+    label: str  # "TikTok"
+    heading: str
+    icon: str
+    offering: str  # what is not set up on the server without the settings
+    invite: str  # why connect, next to the Connect button
+    name_testid: str  # the connected account's name
+    gone: str  # what disconnecting does, in the confirm dialog
+
+
+CARDS = (
+    _Card(
+        state=YouTubeState,
+        slug="youtube",
+        label="YouTube",
+        heading="YouTube channel",
+        icon="circle-play",
+        offering="YouTube publishing",
+        invite="Connect your channel to upload approved clips from ClipGen and have their "
+        "views read daily.",
+        name_testid="youtube-channel",
+        gone="ClipGen asks Google to remove its access and forgets the channel. Uploads "
+        "stop, and your YouTube posts' views are then entered by hand.",
+    ),
+    _Card(
+        state=TikTokState,
+        slug="tiktok",
+        label="TikTok",
+        heading="TikTok account",
+        icon="music-2",
+        offering="TikTok",
+        invite="Connect your TikTok account so ClipGen can check that your TikTok posts are "
+        "yours and read their views daily. ClipGen reads your profile and your videos only; "
+        "it never posts.",
+        name_testid="tiktok-account",
+        gone="ClipGen asks TikTok to remove its access and forgets the account. Your TikTok "
+        "posts can then no longer be checked or read by ClipGen.",
+    ),
+    _Card(
+        state=InstagramState,
+        slug="instagram",
+        label="Instagram",
+        heading="Instagram account",
+        icon="camera",
+        offering="Instagram",
+        invite="Connect your Instagram professional account (Creator or Business; personal "
+        "accounts cannot be connected) so ClipGen can check that your posts are yours and "
+        "read their views daily. ClipGen reads your profile, posts and insights only.",
+        name_testid="instagram-account",
+        gone="ClipGen forgets its access to the account; your Instagram posts can then no "
+        "longer be checked or read by ClipGen. Instagram offers no way for an app to remove "
+        "itself: you can also remove ClipGen in Instagram's settings.",
+    ),
+)
+
+
+def _disconnect(card: _Card) -> rx.Component:
     return confirm_dialog(
         rx.button(
             "Disconnect",
             variant="soft",
             color_scheme="red",
-            custom_attrs={"data-testid": "youtube-disconnect"},
+            custom_attrs={"data-testid": f"{card.slug}-disconnect"},
         ),
-        title="Disconnect YouTube?",
-        description="ClipGen asks Google to remove its access and forgets the channel. Uploads "
-        "stop, and your YouTube posts' views are then entered by hand.",
+        title=f"Disconnect {card.label}?",
+        description=card.gone,
         confirm_label="Disconnect",
-        on_confirm=YouTubeState.disconnect,
-        confirm_testid="youtube-disconnect-confirm",
+        on_confirm=card.state.disconnect,
+        confirm_testid=f"{card.slug}-disconnect-confirm",
         cancel_label="Keep it connected",
     )
 
 
-def _youtube_status() -> rx.Component:
+def _status(card: _Card) -> rx.Component:
+    state = card.state
     return rx.cond(
-        ~YouTubeState.yt_configured,
+        ~state.configured,
         rx.text(
-            "YouTube publishing is not set up on this server: an admin sets ",
-            rx.code(YouTubeState.yt_missing),
+            f"{card.offering} is not set up on this server: an admin sets ",
+            rx.code(state.missing),
             ". Until then, add your posts by their address on a clip's performance page.",
             size="2",
             color=MUTED,
-            custom_attrs={"data-testid": "youtube-not-configured"},
+            custom_attrs={"data-testid": f"{card.slug}-not-configured"},
         ),
         rx.cond(
-            YouTubeState.yt_connected,
+            state.connected,
             rx.hstack(
                 rx.vstack(
                     rx.hstack(
                         rx.badge("Connected", color_scheme="green", variant="soft"),
                         rx.text(
-                            YouTubeState.yt_channel,
+                            state.account,
                             weight="bold",
-                            custom_attrs={"data-testid": "youtube-channel"},
+                            custom_attrs={"data-testid": card.name_testid},
                         ),
                         spacing="2",
                         align="center",
                     ),
-                    rx.text("Since ", YouTubeState.yt_since, size="1", color=MUTED),
+                    rx.text("Since ", state.since, size="1", color=MUTED),
                     spacing="1",
                 ),
                 rx.spacer(),
-                _disconnect(),
+                _disconnect(card),
                 align="center",
                 width="100%",
                 wrap="wrap",
             ),
             rx.vstack(
-                rx.text(
-                    "Connect your channel to upload approved clips from ClipGen and have "
-                    "their views read daily.",
-                    size="2",
-                    color=MUTED,
+                rx.cond(
+                    state.broken,
+                    rx.callout(
+                        f"{card.label} no longer lets ClipGen reach your account (access was "
+                        "removed there, or it expired). Connect it again.",
+                        icon="unplug",
+                        color_scheme="amber",
+                        width="100%",
+                        custom_attrs={"data-testid": f"{card.slug}-broken"},
+                    ),
                 ),
+                rx.text(card.invite, size="2", color=MUTED),
                 rx.button(
-                    rx.icon("circle-play", size=16),
-                    "Connect YouTube",
-                    on_click=YouTubeState.connect,
-                    custom_attrs={"data-testid": "youtube-connect"},
+                    rx.icon(card.icon, size=16),
+                    f"Connect {card.label}",
+                    on_click=state.connect,
+                    custom_attrs={"data-testid": f"{card.slug}-connect"},
                 ),
                 spacing="3",
+                width="100%",
             ),
         ),
     )
 
 
-def _youtube_card() -> rx.Component:
+def _connection_card(card: _Card) -> rx.Component:
+    state = card.state
     return rx.cond(
-        YouTubeState.yt_for_clipper,
+        state.for_clipper,
         rx.card(
             rx.vstack(
-                rx.heading("YouTube channel", size="4"),
+                rx.heading(card.heading, size="4"),
                 rx.cond(
-                    YouTubeState.yt_notice != "",
+                    state.notice != "",
                     rx.callout(
-                        YouTubeState.yt_notice,
-                        icon=rx.cond(YouTubeState.yt_notice_ok, "circle-check", "info"),
-                        color_scheme=rx.cond(YouTubeState.yt_notice_ok, "green", "amber"),
+                        state.notice,
+                        icon=rx.cond(state.notice_ok, "circle-check", "info"),
+                        color_scheme=rx.cond(state.notice_ok, "green", "amber"),
                         width="100%",
-                        custom_attrs={"data-testid": "youtube-notice"},
+                        custom_attrs={"data-testid": f"{card.slug}-notice"},
                     ),
                 ),
-                error_callout(YouTubeState.yt_error, "youtube-error"),
-                _youtube_status(),
+                error_callout(state.error, f"{card.slug}-error"),
+                _status(card),
                 spacing="3",
                 width="100%",
             ),
             size="3",
             width="100%",
             max_width="560px",
-            custom_attrs={"data-testid": "youtube-card"},
+            custom_attrs={"data-testid": f"{card.slug}-card"},
         ),
+    )
+
+
+def _connecting(what: str) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.spinner(size="3"),
+            rx.text(f"Connecting your {what}…", size="3"),
+            align="center",
+            spacing="3",
+        ),
+        height="40vh",
     )
 
 
@@ -212,18 +296,22 @@ def _email_card() -> rx.Component:
 
 @template(routes.YOUTUBE_CALLBACK, "Connecting YouTube", on_load=YouTubeState.finish_connection)
 def youtube_callback() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.spinner(size="3"),
-            rx.text("Connecting your YouTube channel…", size="3"),
-            align="center",
-            spacing="3",
-        ),
-        height="40vh",
-    )
+    return _connecting("YouTube channel")
 
 
-@template(routes.ACCOUNT, "Account", on_load=YouTubeState.open_account)
+@template(routes.TIKTOK_CALLBACK, "Connecting TikTok", on_load=TikTokState.finish_connection)
+def tiktok_callback() -> rx.Component:
+    return _connecting("TikTok account")
+
+
+@template(
+    routes.INSTAGRAM_CALLBACK, "Connecting Instagram", on_load=InstagramState.finish_connection
+)
+def instagram_callback() -> rx.Component:
+    return _connecting("Instagram account")
+
+
+@template(routes.ACCOUNT, "Account", on_load=[card.state.open_account for card in CARDS])
 def account() -> rx.Component:
     return rx.vstack(
         page_header("Account"),
@@ -248,7 +336,7 @@ def account() -> rx.Component:
             width="100%",
             max_width="560px",
         ),
-        _youtube_card(),
+        *[_connection_card(card) for card in CARDS],
         _email_card(),
         rx.card(
             rx.vstack(

@@ -78,7 +78,7 @@ def _figures() -> rx.Component:
             "Counted views",
             PerformanceState.counted_views,
             "counted-views",
-            "What the clip is paid for: every post's latest count, together.",
+            "What the clip is paid for: every verified post's latest count, together.",
             "eye",
         ),
         figure(
@@ -131,7 +131,34 @@ def _post_row(post: rx.Var) -> rx.Component:
                     white_space="normal",
                     custom_attrs={"data-testid": "post-state"},
                 ),
-                rx.cond(post["note"] != "", rx.text(post["note"], size="1", color=MUTED)),
+                rx.cond(
+                    post["note"] != "",
+                    rx.text(
+                        post["note"],
+                        size="1",
+                        color=MUTED,
+                        custom_attrs={"data-testid": "post-note"},
+                    ),
+                ),
+                rx.cond(
+                    post["verified"] != "",
+                    rx.text(
+                        post["verified"],
+                        size="1",
+                        color=MUTED,
+                        custom_attrs={"data-testid": "post-verified"},
+                    ),
+                ),
+                rx.cond(
+                    post["can_check_again"] != "",
+                    rx.button(
+                        "Check again",
+                        size="1",
+                        variant="soft",
+                        on_click=PerformanceState.check_again(post["id"]),
+                        custom_attrs={"data-testid": "post-check-again"},
+                    ),
+                ),
                 spacing="1",
             )
         ),

@@ -32,3 +32,5 @@ class Kind:
     COUNTS_REPORTED = "counts_reported"
     COUNTS_CONFIRMED = "counts_confirmed"
     COUNTS_DECLINED = "counts_declined"
+    POST_VERIFIED = "post_verified"
+    POST_REFUSED = "post_refused"

@@ -26,6 +26,7 @@ RERENDER_CLIP = "rerender_clip"
 ANALYSE_SOURCE = "analyse_source"
 UPLOAD_TO_YOUTUBE = "upload_to_youtube"
 SYNC_VIEWS = "sync_views"
+VERIFY_POST = "verify_post"
 SEND_EMAIL = "send_email"
 
 

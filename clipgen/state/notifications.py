@@ -46,6 +46,8 @@ KIND_LABELS = {
     Kind.COUNTS_REPORTED: "Views",
     Kind.COUNTS_CONFIRMED: "Views",
     Kind.COUNTS_DECLINED: "Views",
+    Kind.POST_VERIFIED: "Views",
+    Kind.POST_REFUSED: "Views",
 }
 
 

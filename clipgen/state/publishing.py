@@ -1,5 +1,5 @@
-"""Publishing an approved clip and following its views: the clip's performance page, and the
-clipper's YouTube connection on the Account page (connect, Google's callback, disconnect).
+"""Publishing an approved clip and following its views: the clip's performance page. (The
+clipper's connected accounts on the Account page are `state/connections.py`.)
 
 Handlers read what the browser sends as untrusted text, call the publishing services (which
 check who is asking, every call), and copy plain values into vars. A refusal's words are
@@ -9,16 +9,15 @@ shown where the user acted and nothing changes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 import reflex as rx
 
 from clipgen import routes
-from clipgen.services.errors import NotAuthenticated, NotFound, PermissionDenied, ServiceError
+from clipgen.services.errors import NotAuthenticated, NotFound, ServiceError
 from clipgen.services.money.amounts import format_cents
-from clipgen.services.publishing import connections, publications
-from clipgen.services.publishing.connections import ConnectionView
+from clipgen.services.publishing import publications
 from clipgen.services.publishing.publications import CountReportView, Performance, PostView
+from clipgen.state.connections import YouTubeState  # noqa: F401  (its old home)
 from clipgen.state.formats import when
 from clipgen.state.forms import field, row_id
 from clipgen.state.session import SessionState, shows_refusals
@@ -48,6 +47,16 @@ PERFORMANCE = "/performance"
 # --- plain values for the page -------------------------------------------------------------
 
 
+VERIFIED_BY = {
+    "youtube": "Verified by YouTube",
+    "tiktok": "Verified by TikTok",
+    "instagram": "Verified by Instagram",
+    "clipgen": "Verified: uploaded from ClipGen",
+    "client": "Verified by the client",
+    "admin": "Verified by an admin",
+}
+
+
 def post_labels(posts: list[PostView]) -> dict[int, str]:
     """ "TikTok", or "TikTok 2" when the clip has more than one post on a platform."""
     seen: dict[str, int] = {}
@@ -68,6 +77,12 @@ def post_state(post: PostView, min_views: int) -> tuple[str, str, str]:
         return "Disqualified", "red", post.status_note or "Its views were found not genuine."
     if post.status == "unavailable":
         return "Unavailable", "gray", post.status_note
+    if post.verification == "refused":
+        return "Not verified", "red", post.verification_note
+    if post.verification == "unavailable":
+        return "Not verified yet", "gray", post.verification_note
+    if post.verification == "pending":
+        return "Being verified", "gray", "ClipGen is asking the platform whether it is your post."
     if post.earnings_held:
         return "Earnings held for review", "amber", "An admin is checking this post's views."
     if post.counts_below_minimum and min_views:
@@ -90,9 +105,16 @@ def post_row(post: PostView, label: str, min_views: int) -> dict[str, str]:
         "note": note,
         "last_read": when(post.last_read_at) or "Not read yet",
         "read_how": (
-            "Read from YouTube daily" if post.read_automatically else "Counts entered by hand"
+            f"Read from {post.platform_label} daily"
+            if post.read_automatically
+            else "Counts entered by hand"
+        ),
+        "verified": (
+            VERIFIED_BY.get(post.verified_by, "") if post.verification == "verified" else ""
         ),
         "can_enter": "yes" if post.accepts_counts else "",
+        "can_check_again": "yes" if post.can_check_again else "",
+        "verification": post.verification,
     }
 
 
@@ -301,7 +323,11 @@ class PerformanceState(SessionState):
             self.not_found = isinstance(error, NotFound)
             self.loaded = False
             return None
-        return PerformanceState.watch if self.has_active_upload else None
+        return PerformanceState.watch if self._keeps_watching() else None
+
+    def _keeps_watching(self) -> bool:
+        """An upload on its way, or a post its platform is being asked about."""
+        return self.has_active_upload or any(p["verification"] == "pending" for p in self.posts)
 
     @rx.event
     def open_page(self):
@@ -333,7 +359,14 @@ class PerformanceState(SessionState):
             url=field(form_data, "url"),
         )
         self.post_form_key += 1
-        return self._after(f"Post added: {post.url}")
+        return self._after(f"Post added: {post.url}. ClipGen is checking it is yours.")
+
+    @rx.event
+    @shows_refusals()
+    def check_again(self, publication_id: str):
+        """Ask a refused post's platform again, once the clipper fixed it."""
+        post = self._call_service(publications.check_again, publication_id=publication_id)
+        return self._after(f"Checking your post again: {post.url}")
 
     @rx.event
     @shows_refusals("counts_error")
@@ -417,8 +450,8 @@ class PerformanceState(SessionState):
 
     @rx.event(background=True)
     async def watch(self):
-        """Refresh while an upload of this clip is queued or on its way; stops when the
-        upload ends or the tab leaves the page."""
+        """Refresh while an upload of this clip is on its way or a post is being verified;
+        stops when that ends or the tab leaves the page."""
         async with self:
             if self.watching:
                 return
@@ -436,115 +469,8 @@ class PerformanceState(SessionState):
                         await asyncio.to_thread(self._refresh)
                     except ServiceError:
                         return
-                    if not self.has_active_upload:
+                    if not self._keeps_watching():
                         return
         finally:
             async with self:
                 self.watching = False
-
-
-# --- /account: the YouTube channel -----------------------------------------------------------
-
-
-class YouTubeState(SessionState):
-    """The clipper's YouTube connection, as the Account page shows it."""
-
-    yt_loaded: bool = False
-    yt_for_clipper: bool = False
-    yt_configured: bool = False
-    yt_missing: str = ""
-    yt_connected: bool = False
-    yt_channel: str = ""
-    yt_since: str = ""
-    yt_error: str = ""
-    # What the last connect or disconnect came to, shown on /account.
-    yt_notice: str = ""
-    yt_notice_ok: bool = True
-    keep_notice: bool = False
-    # The callback handled last (hashed): a second run of the same load does nothing.
-    handled_callback: str = ""
-
-    def _show(self, view: ConnectionView) -> None:
-        self.yt_configured = view.configured
-        self.yt_missing = ", ".join(view.missing_settings)
-        self.yt_connected = view.connected
-        self.yt_channel = view.channel_title or view.channel_id
-        self.yt_since = when(view.connected_at)
-        self.yt_for_clipper = True
-        self.yt_loaded = True
-
-    def _load(self) -> None:
-        self.yt_error = ""
-        try:
-            self._show(self._call_service(connections.youtube_connection))
-        except ServiceError:
-            # Not a clipper (or signed out: the page guard sends them to sign in).
-            self.yt_for_clipper = False
-            self.yt_loaded = True
-
-    @rx.event
-    def open_account(self):
-        if self.keep_notice:
-            self.keep_notice = False
-        else:
-            self.yt_notice = ""
-        self._load()
-
-    def _notice(self, message: str, ok: bool) -> None:
-        self.yt_notice, self.yt_notice_ok = message, ok
-
-    @rx.event
-    @shows_refusals("yt_error")
-    def connect(self):
-        """Send the browser to Google's consent page (the service binds it to this user)."""
-        self.yt_error = ""
-        self.yt_notice = ""
-        url = self._call_service(connections.start_youtube_connection)
-        # Another host's address: the browser leaves the app in this tab (no pop-up).
-        return rx.redirect(url)
-
-    @rx.event
-    @shows_refusals("yt_error")
-    def disconnect(self):
-        """Revoke ClipGen's access at Google and forget the tokens."""
-        self.yt_error = ""
-        revoked = self._call_service(connections.disconnect_youtube)
-        if revoked:
-            self._notice(
-                "YouTube disconnected. Google confirmed ClipGen's access is removed.", True
-            )
-        else:
-            self._notice(
-                "YouTube disconnected here, but Google did not confirm the revocation: remove "
-                "ClipGen at myaccount.google.com/permissions to be sure.",
-                False,
-            )
-        self._load()
-        return None
-
-    @rx.event
-    def finish_connection(self):
-        """Google sent the browser back with `state` and `code` (or `error`): finish the
-        connection, then show how it went on the Account page."""
-        given = self.router.url.query_parameters
-        state, code, error = (
-            str(given.get(name, ""))[:2000] for name in ("state", "code", "error")
-        )
-        marker = hashlib.sha256(f"{state}|{code}|{error}".encode()).hexdigest()
-        if marker == self.handled_callback:
-            return rx.redirect(routes.ACCOUNT, replace=True)
-        try:
-            view = self._call_service(
-                connections.finish_youtube_connection, state=state, code=code, error=error
-            )
-        except NotAuthenticated:
-            return None  # the page guard sends the visitor to sign in
-        except PermissionDenied as refused:  # not a clipper: Account has no YouTube card
-            return [rx.redirect(routes.ACCOUNT, replace=True), rx.toast.error(str(refused))]
-        except ServiceError as refused:
-            self._notice(str(refused), False)
-        else:
-            self._notice(f"YouTube connected: {view.channel_title or view.channel_id}.", True)
-        self.handled_callback = marker
-        self.keep_notice = True
-        return rx.redirect(routes.ACCOUNT, replace=True)

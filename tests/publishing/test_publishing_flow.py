@@ -16,6 +16,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from clipgen.models import (
+    Campaign,
+    Clip,
+    MarketJob,
     OAuthRequest,
     PlatformConnection,
     Publication,
@@ -312,6 +315,7 @@ def _posts(session: Session, submission, clipper, count: int, fake: FakeYouTube)
                 platform="youtube",
                 url=f"https://www.youtube.com/shorts/{video_id}",
                 external_id=video_id,
+                verification="verified",  # checked already: these tests are about reading
             )
         )
         fake.set_stats(video_id, 1_000, 40, 3)
@@ -387,18 +391,130 @@ def test_posts_nobody_can_read_are_counted_as_unread(
     assert fake.calls("GET") == []
 
 
-def test_posts_of_unconnected_clippers_are_read_with_the_api_key(
+def test_the_api_key_reads_only_channels_a_clipper_proved_are_theirs(
     session: Session, monkeypatch: pytest.MonkeyPatch, people, approved_clip
 ) -> None:
+    """Reading any public video with the key paid for other people's videos (issue 19):
+    now the key reads only posts on a channel the clipper once connected (their connection
+    broke since); a clipper who never connected is not read, and so not paid."""
     _admin, _client, clipper = people
     submission, _size = approved_clip
     with FakeYouTube() as keyed:
         keyed.apply_env(monkeypatch, with_api_key=True)
         _posts(session, submission, clipper, 3, keyed)
         run = sync.run_view_sync()
+        assert (run.snapshots, run.unread) == (0, 3) and keyed.calls("GET") == []
+        session.add(
+            PlatformConnection(
+                user_id=clipper.id,
+                platform="youtube",
+                external_account_id=keyed.channel_id,
+                revoked_at=utcnow(),
+            )
+        )
+        session.commit()
+        run = sync.run_view_sync()
         [call] = keyed.calls("GET", "/youtube/v3/videos")
         assert call.query["key"] == [keyed.api_key]
         assert run.snapshots == 3 and run.quota_units == 1
+
+
+def test_a_youtube_post_is_verified_from_its_channel_and_another_channels_is_refused(
+    session: Session, fake: FakeYouTube, people, approved_clip, sent
+) -> None:
+    _admin, _client, clipper = people
+    submission, _size = approved_clip
+    _connect(session, clipper)
+    campaign = session.get(Campaign, session.get(MarketJob, submission.job_id).campaign_id)
+    campaign.hashtags = "#launch @brand"
+    session.add(campaign)
+    clip = session.get(Clip, submission.clip_id)
+    length = clip.end_s - clip.start_s
+    fake.add_video(
+        "ownVideo001",
+        duration_s=length + 0.4,
+        description="Watch #launch with @brand",
+        views=120_000,
+        likes=5_000,
+        comments=300,
+    )
+    fake.add_video(
+        "viralVideo1",
+        channel_id="UCsomeoneElse0000000000x",
+        duration_s=length,
+        description="#launch @brand",
+        views=9_000_000,
+        likes=400_000,
+    )
+    fake.add_video("untaggedVid", duration_s=length, description="no tags", views=50_000)
+    posts = {
+        video: publications.add_post_url(
+            session=session,
+            actor=clipper,
+            submission_id=submission.id,
+            url=f"https://youtu.be/{video}",
+        ).id
+        for video in ("ownVideo001", "viralVideo1", "untaggedVid")
+    }
+    session.commit()
+    assert ("verify_post", {"publication_id": posts["ownVideo001"]}) in sent
+    run = sync.run_view_sync()
+    assert (run.verified, run.refused, run.snapshots) == (1, 2, 1)
+    assert run.calls_by_platform == {"youtube": 1}
+    [call] = fake.calls("GET", "/youtube/v3/videos")
+    assert set(call.query["part"][0].split(",")) == {"snippet", "contentDetails", "statistics"}
+    session.expire_all()
+    own, viral, untagged = (session.get(Publication, posts[v]) for v in posts)
+    assert (own.verification, own.verified_by, own.views) == ("verified", "youtube", 120_000)
+    assert viral.verification == "refused" and "another YouTube Shorts account" in (
+        viral.verification_note
+    )
+    assert untagged.verification == "refused"
+    assert "lacks #launch, @brand" in untagged.verification_note
+    # Money follows the verified post alone: 120,000 views, the 20 % bonus of a $10 clip.
+    performance = publications.clip_performance(
+        session=session, actor=clipper, submission_id=submission.id
+    )
+    assert performance.counted_views == 120_000
+    assert [line.gross_cents for line in performance.earnings if line.kind == "bonus"] == [200]
+    # The clipper fixes the description and asks again: verified, and read from then on.
+    fake.add_video("untaggedVid", duration_s=length, description="#launch @brand", views=50_000)
+    publications.check_again(session=session, actor=clipper, publication_id=untagged.id)
+    session.commit()
+    again = sync.run_view_sync(only_post=untagged.id)
+    assert (again.verified, again.snapshots) == (1, 1)
+    session.expire_all()
+    assert session.get(Publication, untagged.id).verification == "verified"
+    assert session.get(Publication, viral.id).views == 0  # never read, never paid
+
+
+def test_a_post_published_before_the_claim_or_of_another_length_is_refused(
+    session: Session, fake: FakeYouTube, people, approved_clip
+) -> None:
+    _admin, _client, clipper = people
+    submission, _size = approved_clip
+    _connect(session, clipper)
+    job = session.get(MarketJob, submission.job_id)
+    clip = session.get(Clip, submission.clip_id)
+    fake.add_video(
+        "olderVideo1",
+        published_at=job.claimed_at - timedelta(days=3),
+        duration_s=clip.end_s - clip.start_s,
+    )
+    fake.add_video("longerVideo", duration_s=clip.end_s - clip.start_s + 20)
+    for video in ("olderVideo1", "longerVideo"):
+        publications.add_post_url(
+            session=session,
+            actor=clipper,
+            submission_id=submission.id,
+            url=f"https://www.youtube.com/shorts/{video}",
+        )
+    session.commit()
+    assert sync.run_view_sync().refused == 2
+    session.expire_all()
+    notes = {p.external_id: p.verification_note for p in session.exec(select(Publication)).all()}
+    assert "before you claimed this campaign" in notes["olderVideo1"]
+    assert "s long; the approved clip is" in notes["longerVideo"]
 
 
 def test_an_upload_no_worker_is_on_is_sent_again_and_uploads_once(

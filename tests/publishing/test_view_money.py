@@ -37,7 +37,7 @@ from clipgen.services.notification_kinds import Kind
 from clipgen.services.publishing import fraud, publications, sync
 from clipgen.services.publishing.sync import Counts
 from tests.support.market import DRAFT, approved, live_campaign, quick_password_hashing
-from tests.support.money import person
+from tests.support.money import person, verified
 
 DAY = timedelta(days=1)
 
@@ -67,8 +67,12 @@ def _live(session, admin, client, **terms):
 
 
 def _post(session, clipper, submission_id: int, url: str) -> Publication:
-    return publications.add_post_url(
-        session=session, actor=clipper, submission_id=submission_id, url=url
+    """A post its platform verified (verification itself: test_post_verification.py)."""
+    return verified(
+        session,
+        publications.add_post_url(
+            session=session, actor=clipper, submission_id=submission_id, url=url
+        ),
     )
 
 

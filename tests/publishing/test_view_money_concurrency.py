@@ -27,7 +27,7 @@ from clipgen.services.money.earnings import bonus_percent
 from clipgen.services.publishing import fraud, publications, sync
 from tests.support.concurrency import books_are_sound, race
 from tests.support.market import approved, live_campaign, quick_password_hashing
-from tests.support.money import person
+from tests.support.money import person, verified
 
 DAY = timedelta(days=1)
 _examples = itertools.count()
@@ -56,11 +56,15 @@ def _clip(tag: str) -> tuple[int, int, object]:
             budget_cents=500_000,
         )
         _claim, submission = approved(session, client, clipper, live)
-        post = publications.add_post_url(
-            session=session,
-            actor=clipper,
-            submission_id=submission.id,
-            url=f"https://www.tiktok.com/@ada/video/73{next(_posts):017d}",
+        post = verified(  # by TikTok: these races are about readings of a verified post
+            session,
+            publications.add_post_url(
+                session=session,
+                actor=clipper,
+                submission_id=submission.id,
+                url=f"https://www.tiktok.com/@ada/video/73{next(_posts):017d}",
+            ),
+            by="tiktok",
         )
         return submission.id, post.id, admin
 

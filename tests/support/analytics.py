@@ -18,7 +18,7 @@ from clipgen.services.money import holds, payouts
 from clipgen.services.publishing import publications, sync
 from clipgen.services.publishing.sync import Counts
 from tests.support.market import approved, live_campaign, submitted
-from tests.support.money import person
+from tests.support.money import person, verified
 
 
 class ServiceClock:
@@ -122,6 +122,7 @@ def seed_marketplace(session: Session, *, admin: UserView | None = None) -> Mark
                 submission_id=submission.id,
                 url=f"https://www.youtube.com/shorts/demo{number:07d}",
             )
+            verified(session, post)
             posts.append((post.id, days_ago, views))
         clock.at(18, 11)
         _, rejected = submitted(session, clippers[3], campaigns[1])

@@ -2,7 +2,8 @@
 
 It speaks enough of both protocols for the real google-auth-oauthlib and
 google-api-python-client: consent with PKCE, the token and revoke endpoints, channels.list,
-resumable uploads (308 + Range), videos.list and videos.batchGetStats. Tests inject faults
+resumable uploads (308 + Range), videos.list (parts snippet, contentDetails and statistics)
+and videos.batchGetStats. Tests register videos (`add_video`, `set_stats`), inject faults
 (`fail_next`, `drop_next`, `commit_partial_next`) and read every request it received.
 
     with FakeYouTube() as fake:
@@ -18,7 +19,8 @@ import json
 import secrets
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
@@ -75,6 +77,12 @@ class Video:
     views: int = 0
     likes: int | None = 0  # None: the owner hides likes (the API omits likeCount)
     comments: int | None = 0  # None: comments are off (the API omits commentCount)
+    channel_id: str = ""  # "": the fake's own channel (`FakeYouTube.channel_id`)
+    published_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    duration_s: float = 0.0  # 0: "P0D", as YouTube says while a video is processed
+    title: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()  # (): the API omits snippet.tags
 
 
 @dataclass
@@ -156,9 +164,47 @@ class FakeYouTube(LocalHTTPFake):
     def set_stats(
         self, video_id: str, views: int, likes: int | None = 0, comments: int | None = 0
     ) -> None:
-        """A video the fake knows, with these counts (None hides likes / comments)."""
+        """A video the fake knows, with these counts (None hides likes / comments).
+
+        A video already known keeps its channel, publish time, duration and words.
+        """
         with self._lock:
-            self.videos[video_id] = Video(views, likes, comments)
+            known = self.videos.get(video_id) or Video()
+            self.videos[video_id] = replace(known, views=views, likes=likes, comments=comments)
+
+    def add_video(
+        self,
+        video_id: str,
+        *,
+        channel_id: str | None = None,
+        published_at: datetime | None = None,
+        duration_s: float = 30.0,
+        title: str = "",
+        description: str = "",
+        tags: tuple[str, ...] | list[str] = (),
+        views: int = 0,
+        likes: int | None = 0,
+        comments: int | None = 0,
+    ) -> Video:
+        """A video on `channel_id` (the fake's own channel by default), replacing any known.
+
+        `published_at` (aware; now by default) is served as snippet.publishedAt, and
+        `duration_s` as contentDetails.duration (`iso_duration`).
+        """
+        video = Video(
+            views=views,
+            likes=likes,
+            comments=comments,
+            channel_id=channel_id or self.channel_id,
+            published_at=published_at or datetime.now(UTC),
+            duration_s=duration_s,
+            title=title,
+            description=description,
+            tags=tuple(tags),
+        )
+        with self._lock:
+            self.videos[video_id] = video
+        return video
 
     def delete(self, video_id: str) -> None:
         with self._lock:
@@ -276,6 +322,29 @@ def google_error(status: int, reason: str, message: str) -> dict:
             ],
         }
     }
+
+
+def iso_duration(seconds: float) -> str:
+    """contentDetails.duration as YouTube writes it: PT#M#S, PT#H#M#S, P#DT#H#M#S, P0D.
+
+    Seconds are kept to the millisecond ("PT1M2.5S").
+    """
+    millis = max(round(seconds * 1000), 0)
+    whole, fraction = divmod(millis, 1000)
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if secs or fraction:
+        clock += f"{secs}.{fraction:03d}".rstrip("0").rstrip(".") + "S"
+    if not days and not clock:
+        return "P0D"
+    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
+
+
+def rfc3339(moment: datetime) -> str:
+    """snippet.publishedAt as YouTube writes it: UTC, whole seconds, "Z"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _s256(verifier: str) -> str:
@@ -487,14 +556,26 @@ class _Handler(BaseHTTPRequestHandler):
             )
         self._json(200, {"kind": "youtube#channelListResponse", "items": items})
 
-    def _statistics(self, video_id: str) -> dict[str, str]:
+    def _video_resource(self, video_id: str, parts: set[str]) -> dict:
+        """A `youtube#video` with the asked parts the fake knows (id always)."""
         video = self.fake.videos[video_id]
-        counts = {"viewCount": str(video.views)}
-        if video.likes is not None:
-            counts["likeCount"] = str(video.likes)
-        if video.comments is not None:
-            counts["commentCount"] = str(video.comments)
-        return counts
+        resource: dict[str, Any] = {"kind": "youtube#video", "id": video_id}
+        if "snippet" in parts:
+            snippet: dict[str, Any] = {
+                "publishedAt": rfc3339(video.published_at),
+                "channelId": video.channel_id or self.fake.channel_id,
+                "title": video.title,
+                "description": video.description,
+                "categoryId": "22",
+            }
+            if video.tags:
+                snippet["tags"] = list(video.tags)
+            resource["snippet"] = snippet
+        if "contentDetails" in parts:
+            resource["contentDetails"] = {"duration": iso_duration(video.duration_s)}
+        if "statistics" in parts:
+            resource["statistics"] = _counts(video)
+        return resource
 
     def _known(self, ids: list[str]) -> list[str] | None:
         if not ids or len(ids) > 50:
@@ -506,13 +587,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _videos_list(self, query: dict[str, list[str]], body: bytes) -> None:
         if not self._authorized(query, key_allowed=True):
             return
+        parts = {part.strip() for part in query.get("part", [""])[0].split(",") if part.strip()}
+        if not parts:
+            self._json(400, google_error(400, "required", "Required parameter: part"))
+            return
         ids = [i for i in query.get("id", [""])[0].split(",") if i]
         known = self._known(ids)
         if known is None:
             return
-        items = [
-            {"kind": "youtube#video", "id": i, "statistics": self._statistics(i)} for i in known
-        ]
+        with self.fake._lock:
+            items = [self._video_resource(i, parts) for i in known if i in self.fake.videos]
         self._json(200, {"kind": "youtube#videoListResponse", "items": items})
 
     def _batch_get_stats(self, query: dict[str, list[str]], body: bytes) -> None:
@@ -527,7 +611,7 @@ class _Handler(BaseHTTPRequestHandler):
         if known is None:
             return
         items = [
-            {"kind": "youtube#videoStats", "id": i, "statistics": self._statistics(i)}
+            {"kind": "youtube#videoStats", "id": i, "statistics": _counts(self.fake.videos[i])}
             for i in known
         ]
         self._json(200, {"kind": "youtube#batchGetStatsResponse", "items": items})
@@ -586,9 +670,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _finish(self, session: UploadSession) -> None:
         video_id = secrets.token_urlsafe(8)[:11]
+        snippet = session.metadata.get("snippet", {})
         with self.fake._lock:
             session.video_id = video_id
-            self.fake.videos[video_id] = Video()
+            self.fake.videos[video_id] = Video(
+                channel_id=self.fake.channel_id,
+                title=snippet.get("title", ""),
+                description=snippet.get("description", ""),
+                tags=tuple(snippet.get("tags", ())),
+            )
         self._finished(session)
 
     def _finished(self, session: UploadSession) -> None:
@@ -599,6 +689,16 @@ class _Handler(BaseHTTPRequestHandler):
             "status": {"uploadStatus": "uploaded", **session.metadata.get("status", {})},
         }
         self._json(200, resource)
+
+
+def _counts(video: Video) -> dict[str, str]:
+    """The statistics part: counts as strings, likes / comments omitted when hidden / off."""
+    counts = {"viewCount": str(video.views)}
+    if video.likes is not None:
+        counts["likeCount"] = str(video.likes)
+    if video.comments is not None:
+        counts["commentCount"] = str(video.comments)
+    return counts
 
 
 def _content_range(header: str) -> tuple[int | None, int | None]:

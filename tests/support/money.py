@@ -17,6 +17,7 @@ from clipgen.models import (
     Role,
     Submission,
     SubmissionStatus,
+    Verification,
     utcnow,
 )
 from clipgen.services.auth import service as auth
@@ -97,7 +98,17 @@ def approved_submission(
                 url=submission.post_url,
                 external_id=f"x{job.id}",
                 views=views,
+                verification=Verification.VERIFIED,
+                verified_by="youtube",
             )
         )
         session.flush()
     return submission
+
+
+def verified(session: Session, post: Publication, by: str = "youtube") -> Publication:
+    """`post` as its platform verified it (tests about money after verification)."""
+    post.verification, post.verified_by = Verification.VERIFIED, by
+    session.add(post)
+    session.flush()
+    return post

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -203,6 +203,28 @@ def bonus_percent(views: int) -> tuple[int, int]:
     return reached[-1] if reached else (0, 0)
 
 
+def _view_targets(campaign: Campaign, views: int) -> tuple[int, int]:
+    """What `views` earn a clip in all: (CPM gross, bonus gross) in cents."""
+    cpm = views * campaign.cpm_cents // 1000
+    if campaign.cpm_cap_cents > 0:
+        cpm = min(cpm, campaign.cpm_cap_cents)
+    return cpm, campaign.price_per_clip_cents * bonus_percent(views)[1] // 100
+
+
+def booked_beyond(session: Session, submission_id: int, views: int) -> bool:
+    """Whether the clip took more from escrow for views (CPM or bonus) than `views` earn
+    (its counted views fell: a post it was paid for was refused)."""
+    submission = session.get(Submission, submission_id)
+    job = session.get(MarketJob, submission.job_id)
+    campaign = session.get(Campaign, job.campaign_id)
+    escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    cpm, bonus = _view_targets(campaign, views)
+    return (
+        _booked_gross(session, submission_id, TransactionKind.CPM, escrow.id) > cpm
+        or _booked_gross(session, submission_id, TransactionKind.BONUS, escrow.id) > bonus
+    )
+
+
 def book_views(
     *, session: Session, submission_id: int, views: int, held_by_flag_id: int | None = None
 ) -> list[LedgerTransaction]:
@@ -239,10 +261,9 @@ def book_views(
     }
     generation = _generation(session, submission.id)
 
+    cpm_target, bonus_target = _view_targets(campaign, views)
     if campaign.cpm_cents > 0:
-        target = views * campaign.cpm_cents // 1000
-        if campaign.cpm_cap_cents > 0:
-            target = min(target, campaign.cpm_cap_cents)
+        target = cpm_target
         already = _booked_gross(session, submission.id, TransactionKind.CPM, escrow.id)
         if target > already:
             posted = _book(
@@ -258,7 +279,7 @@ def book_views(
 
     threshold, bonus = bonus_percent(views)
     if bonus:
-        target = campaign.price_per_clip_cents * bonus // 100
+        target = bonus_target
         already = _booked_gross(session, submission.id, TransactionKind.BONUS, escrow.id)
         if target > already:
             posted = _book(
@@ -287,45 +308,116 @@ def reverse_flagged_earnings(
         .where(LedgerTransaction.held_by_flag_id == flag_id)
         .order_by(col(LedgerTransaction.id))
     ).all()
-    reversed_: list[LedgerTransaction] = []
-    for earning in held:
-        campaign = session.get(Campaign, earning.campaign_id)
-        budget_returned = find_transaction(session, f"campaign-release:{campaign.id}")
-        refund_to = (
-            account(session, AccountKind.CLIENT_AVAILABLE, user_id=campaign.client_id)
-            if budget_returned is not None
-            else account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    lock_earnings(session, [earning.id for earning in held])
+    reversed_ = [
+        _reverse(session, earning, actor_id=actor_id, reason=reason, why={"flag_id": flag_id})
+        for earning in held
+    ]
+    return [done for done in reversed_ if done is not None]
+
+
+def reverse_unverified_view_earnings(
+    *, session: Session, submission_id: int, actor_id: int | None, reason: str, post_id: int
+) -> tuple[list[LedgerTransaction], int]:
+    """Undo a clip's view earnings (CPM and bonus) that are still pending, because a post
+    they were counted from was refused; the caller then books again from the verified
+    posts alone. Earnings already released to the clipper are left (they are theirs to
+    pay out); (reversals, cents left because they were released)."""
+    release = aliased(LedgerTransaction)
+    reversal = aliased(LedgerTransaction)
+    rows = session.exec(
+        select(LedgerTransaction)
+        .where(
+            LedgerTransaction.submission_id == submission_id,
+            col(LedgerTransaction.kind).in_([TransactionKind.CPM, TransactionKind.BONUS]),
+            ~exists().where(reversal.reversal_of == LedgerTransaction.id),
         )
-        escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
-        postings = [
-            Posting(refund_to if line.id == escrow.id else line, -amount)
-            for line, amount in session.exec(
-                select(LedgerAccount, LedgerEntry.amount_cents)
-                .join(LedgerEntry, col(LedgerEntry.account_id) == LedgerAccount.id)
-                .where(LedgerEntry.transaction_id == earning.id)
-            ).all()
-        ]
-        reversed_.append(
-            post_transaction(
-                session,
-                key=f"reversal:{earning.id}",
-                purpose=Purpose(
-                    kind=TransactionKind.FRAUD_REVERSAL,
-                    memo=reason[:500],
-                    actor_id=actor_id,
-                    campaign_id=earning.campaign_id,
-                    submission_id=earning.submission_id,
-                    reversal_of=earning.id,
-                    details={
-                        "clipper_id": earning.details.get("clipper_id"),
-                        "reversed_kind": earning.kind,
-                        "gross_cents": earning.details.get("gross_cents", 0),
-                        "clipper_cents": earning.details.get("clipper_cents", 0),
-                        "flag_id": flag_id,
-                        "to_client": budget_returned is not None,
-                    },
-                ),
-                postings=postings,
+        .order_by(col(LedgerTransaction.id))
+    ).all()
+    lock_earnings(session, [row.id for row in rows])
+    released = set(
+        session.exec(
+            select(release.release_of).where(
+                col(release.release_of).in_([row.id for row in rows] or [0])
             )
-        )
-    return reversed_
+        ).all()
+    )
+    reversed_, kept = [], 0
+    for earning in rows:
+        done = None
+        if earning.id not in released:
+            done = _reverse(
+                session, earning, actor_id=actor_id, reason=reason, why={"post_refused": post_id}
+            )
+        if done is None:  # released to the clipper, maybe a moment ago
+            kept += int(earning.details.get("gross_cents", 0))
+        else:
+            reversed_.append(done)
+    return reversed_, kept
+
+
+def lock_earnings(session: Session, earning_ids: list[int]) -> None:
+    """Hold earnings' rows until the unit of work ends. Release and reversal both take them
+    this way, every one they will touch, in id order, before any account: so an earning is
+    never both released and reversed, and the two never wait on each other in a circle."""
+    if earning_ids:
+        session.exec(
+            select(LedgerTransaction.id)
+            .where(col(LedgerTransaction.id).in_(sorted(set(earning_ids))))
+            .order_by(col(LedgerTransaction.id))
+            .with_for_update()
+        ).all()
+
+
+def _reverse(
+    session: Session,
+    earning: LedgerTransaction,
+    *,
+    actor_id: int | None,
+    reason: str,
+    why: dict,
+) -> LedgerTransaction | None:
+    """Post the exact opposite of `earning` (once), its escrow share going back to the
+    campaign's escrow, or to the client once the campaign gave its budget back; None when
+    the earning was released to the clipper. The earning's row is locked, and the release
+    job takes the same lock, so an earning is never both released and reversed."""
+    lock_earnings(session, [earning.id])  # (the callers hold it already)
+    if find_transaction(session, f"release:{earning.id}") is not None:
+        return None
+    campaign = session.get(Campaign, earning.campaign_id)
+    budget_returned = find_transaction(session, f"campaign-release:{campaign.id}")
+    refund_to = (
+        account(session, AccountKind.CLIENT_AVAILABLE, user_id=campaign.client_id)
+        if budget_returned is not None
+        else account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    )
+    escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    postings = [
+        Posting(refund_to if line.id == escrow.id else line, -amount)
+        for line, amount in session.exec(
+            select(LedgerAccount, LedgerEntry.amount_cents)
+            .join(LedgerEntry, col(LedgerEntry.account_id) == LedgerAccount.id)
+            .where(LedgerEntry.transaction_id == earning.id)
+        ).all()
+    ]
+    return post_transaction(
+        session,
+        key=f"reversal:{earning.id}",
+        purpose=Purpose(
+            kind=TransactionKind.FRAUD_REVERSAL,
+            memo=reason[:500],
+            actor_id=actor_id,
+            campaign_id=earning.campaign_id,
+            submission_id=earning.submission_id,
+            reversal_of=earning.id,
+            details={
+                "clipper_id": earning.details.get("clipper_id"),
+                "reversed_kind": earning.kind,
+                "gross_cents": earning.details.get("gross_cents", 0),
+                "clipper_cents": earning.details.get("clipper_cents", 0),
+                "to_client": budget_returned is not None,
+                **why,
+            },
+        ),
+        postings=postings,
+    )

@@ -24,7 +24,7 @@ from clipgen.services.access import require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound
-from clipgen.services.money.earnings import EARNING_KINDS
+from clipgen.services.money.earnings import EARNING_KINDS, lock_earnings
 from clipgen.services.money.ledger import Posting, Purpose, account, post_transaction
 
 RELEASE_BATCH = 500
@@ -32,10 +32,13 @@ RELEASE_BATCH = 500
 
 def _unreleased_earnings(session: Session, now: datetime, submission_id: int | None = None):
     release = aliased(LedgerTransaction)
+    reversal = aliased(LedgerTransaction)
     conditions = [
         col(LedgerTransaction.kind).in_([str(kind) for kind in EARNING_KINDS]),
         col(LedgerTransaction.release_at) <= now,
         ~exists().where(release.release_of == LedgerTransaction.id),
+        # A reversed earning (confirmed fraud, a refused post) has nothing left to release.
+        ~exists().where(reversal.reversal_of == LedgerTransaction.id),
         ~exists().where(
             Submission.id == LedgerTransaction.submission_id, col(Submission.earnings_held)
         ),
@@ -59,6 +62,11 @@ def _unreleased_earnings(session: Session, now: datetime, submission_id: int | N
 
 
 def _release(session: Session, earning: LedgerTransaction) -> bool:
+    """Release one matured earning; the caller holds its row (`lock_earnings`)."""
+    if session.exec(
+        select(LedgerTransaction.id).where(LedgerTransaction.reversal_of == earning.id)
+    ).first():
+        return False  # reversed while this run was choosing what to release
     clipper_id = int(earning.details["clipper_id"])
     pending = account(session, AccountKind.CLIPPER_PENDING, user_id=clipper_id)
     amount = session.exec(
@@ -90,7 +98,9 @@ def release_matured_earnings(*, session: Session, now: datetime | None = None) -
     """Make pending earnings past their hold available, except held submissions'; safe to
     run twice (each earning is released under its own key). How many were released."""
     released = 0
-    for earning in _unreleased_earnings(session, now or utcnow()):
+    matured = _unreleased_earnings(session, now or utcnow())
+    lock_earnings(session, [earning.id for earning in matured])  # a reversal takes them too
+    for earning in matured:
         released += _release(session, earning)
     return released
 
@@ -144,7 +154,6 @@ def release_earnings_hold(*, session: Session, actor: UserView, submission_id: i
 def release_matured_for(session: Session, submission_id: int) -> int:
     """Make one submission's earnings past their hold available now (after a hold is
     lifted or a flag cleared); how many were released."""
-    return sum(
-        _release(session, earning)
-        for earning in _unreleased_earnings(session, utcnow(), submission_id)
-    )
+    matured = _unreleased_earnings(session, utcnow(), submission_id)
+    lock_earnings(session, [earning.id for earning in matured])
+    return sum(_release(session, earning) for earning in matured)

@@ -40,6 +40,7 @@ from clipgen.models import (
     TransactionKind,
     UploadStatus,
     User,
+    Verification,
     ViewSnapshot,
     ViewSource,
     YouTubeUpload,
@@ -54,7 +55,7 @@ from clipgen.services.market.campaigns import PLATFORM_LABELS
 from clipgen.services.market.reviews import submission_file_key
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import notify
-from clipgen.services.publishing import connections, sync, youtube
+from clipgen.services.publishing import connections, sync, verification, youtube
 from clipgen.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -244,23 +245,70 @@ def add_post_url(*, session: Session, actor: UserView, submission_id: int, url: 
         target_id=post.id,
         url=post.url,
     )
+    _ask_platform(session, post)
+    return post
+
+
+def _ask_platform(session: Session, post: Publication) -> None:
+    """Have a worker ask the post's platform whether it is the clipper's post of the clip,
+    right after this commits (the daily sync asks again for posts still waiting); where
+    the platform cannot be asked (not set up here, account not connected), say so now."""
+    why = verification.can_read(session, post.platform, post.clipper_id)
+    if why:
+        post.verification, post.verification_note = Verification.UNAVAILABLE, why
+        session.add(post)
+        return
+    tasks.send_after_commit(session, tasks.VERIFY_POST, publication_id=post.id)
+
+
+def check_again(*, session: Session, actor: UserView, publication_id: int) -> Publication:
+    """The clipper fixed a refused post (or connected the account a post is on): ask its
+    platform again."""
+    require_role(actor, Role.CLIPPER)
+    post = _post_taking_counts(session, publication_id)
+    post = session.exec(
+        select(Publication).where(Publication.id == post.id).with_for_update()
+    ).one()
+    session.refresh(post)
+    if post.clipper_id != actor.id:
+        raise NotFound("That post was not found.")
+    _own_approved_clip(session, actor, post.submission_id)
+    if post.verification == Verification.VERIFIED:
+        raise InvalidInput("That post is already verified.")
+    if post.status == PublicationStatus.DISQUALIFIED:
+        raise InvalidInput("That post's views were found not genuine; it no longer earns.")
+    if post.verification == Verification.PENDING:
+        raise InvalidInput("That post is already waiting to be checked.")
+    post.verification, post.verification_note = Verification.PENDING, ""
+    session.add(post)
+    record_audit(
+        session=session,
+        action="publication.check_requested",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+    )
+    _ask_platform(session, post)
+    session.flush()
     return post
 
 
 def reads_automatically(session: Session, post: Publication) -> bool:
-    """Whether the view sync reads this post (a YouTube video of a connected clipper, or
-    any public YouTube video when an API key is set); other posts' counts are entered by
-    hand, as are those of a video the sync found unavailable."""
-    if post.platform != Platform.YOUTUBE or post.status == PublicationStatus.UNAVAILABLE:
-        return False  # (a video YouTube stopped returning: its counts may be entered)
-    if get_settings().youtube_api_key.get_secret_value():
-        return True
-    return connections.is_connected(session, post.clipper_id)
+    """Whether the view sync reads this post from its platform (set up on this server, and
+    the clipper connected the account it is on); other posts' counts are entered by hand,
+    as are those of a post the sync found unavailable."""
+    if post.status == PublicationStatus.UNAVAILABLE:
+        return False  # (a post its platform stopped returning: its counts may be entered)
+    return verification.can_read(session, post.platform, post.clipper_id) == ""
 
 
 def _accepts_counts(post: Publication, read_automatically: bool) -> bool:
     """Whether counts may be entered by hand for this post (what `enter_counts` checks)."""
-    return post.status != PublicationStatus.DISQUALIFIED and not read_automatically
+    return (
+        post.status != PublicationStatus.DISQUALIFIED
+        and post.verification != Verification.REFUSED
+        and not read_automatically
+    )
 
 
 @dataclass(frozen=True)
@@ -282,10 +330,14 @@ def _post_taking_counts(session: Session, publication_id: object) -> Publication
 
 def _refuse_unless_counts_accepted(session: Session, post: Publication) -> None:
     if not _accepts_counts(post, reads_automatically(session, post)):
+        label = PLATFORM_LABELS.get(post.platform, post.platform)
         raise InvalidInput(
             "That post's views were found not genuine; it no longer earns."
             if post.status == PublicationStatus.DISQUALIFIED
-            else "This post's views are read from YouTube by the daily sync."
+            else f"That post was not verified: {post.verification_note} It earns nothing "
+            "until its clipper fixes it and it is checked again."
+            if post.verification == Verification.REFUSED
+            else f"This post's views are read from {label} by the daily sync."
         )
 
 
@@ -314,6 +366,10 @@ def enter_counts(
     if found.job.clipper_id == actor.id:
         _report_counts(session, post, found, actor, counts, engagement_known)
         return CountsEntered(post.id, counts.views, waiting=True)
+    # The client (or an admin) read the count off the post: their word verifies it.
+    sync.verify_by_hand(
+        session, _locked(session, post.id), by=_hand_verifier(found, actor), actor_id=actor.id
+    )
     sync.record_reading(
         session,
         post.id,
@@ -333,6 +389,18 @@ def enter_counts(
     )
     session.flush()
     return CountsEntered(post.id, counts.views, waiting=False)
+
+
+def _locked(session: Session, post_id: int) -> Publication:
+    post = session.exec(
+        select(Publication).where(Publication.id == post_id).with_for_update()
+    ).one()
+    session.refresh(post)
+    return post
+
+
+def _hand_verifier(found: _Clip, actor: UserView) -> str:
+    return "client" if found.campaign.client_id == actor.id else "admin"
 
 
 def _report_counts(
@@ -428,6 +496,7 @@ def confirm_counts(*, session: Session, actor: UserView, report_id: int) -> Coun
     typed (naming who typed it), and the clip's money follows. Once only."""
     report, post, found = _waiting_report(session, actor, report_id)
     _refuse_unless_counts_accepted(session, post)
+    sync.verify_by_hand(session, post, by=_hand_verifier(found, actor), actor_id=actor.id)
     snapshot, _booked, _flagged = sync.record_reading(
         session,
         post.id,
@@ -708,6 +777,20 @@ def _finish(
             )
             session.add(post)
             session.flush()
+            # Uploaded from ClipGen with the clipper's own token, the clip's own file: what
+            # is left to check is that its text carries the campaign's hashtags.
+            sync.judge_post(
+                session,
+                post.id,
+                verification.PostFacts(
+                    account_id="",
+                    published_at=utcnow(),
+                    duration_s=None,
+                    text="\n".join([upload.title, upload.description, *upload.tags]),
+                    views=0,
+                ),
+                by="clipgen",
+            )
             upload.publication_id = post.id
             upload.status = UploadStatus.DONE
             upload.progress_percent = 100
@@ -747,6 +830,10 @@ class PostView:
     read_automatically: bool
     accepts_counts: bool  # counts may be entered by hand
     counts_below_minimum: bool
+    verification: str  # pending / verified / refused / unavailable
+    verification_note: str  # why it was refused, or why it cannot be checked
+    verified_by: str
+    can_check_again: bool  # the viewer is its clipper and may ask the platform again
 
 
 @dataclass(frozen=True)
@@ -866,6 +953,14 @@ def clip_performance(*, session: Session, actor: UserView, submission_id: int) -
                 read_automatically=automatic,
                 accepts_counts=_accepts_counts(p, automatic),
                 counts_below_minimum=p.views < campaign.min_views_per_post,
+                verification=p.verification,
+                verification_note=p.verification_note,
+                verified_by=p.verified_by,
+                can_check_again=(
+                    role == "clipper"
+                    and p.verification in (Verification.REFUSED, Verification.UNAVAILABLE)
+                    and p.status != PublicationStatus.DISQUALIFIED
+                ),
             )
         )
     readings = _readings(session, [p.id for p in posts])
@@ -937,6 +1032,13 @@ def _reports(
     ]
 
 
+_SOURCE_NAMES = {
+    ViewSource.YOUTUBE_API: "YouTube",
+    ViewSource.TIKTOK_API: "TikTok",
+    ViewSource.INSTAGRAM_API: "Instagram",
+}
+
+
 def _readings(session: Session, post_ids: list[int]) -> list[ReadingView]:
     if not post_ids:
         return []
@@ -955,7 +1057,7 @@ def _readings(session: Session, post_ids: list[int]) -> list[ReadingView]:
             likes=snap.likes,
             comments=snap.comments,
             source=snap.source,
-            entered_by=name or ("YouTube" if snap.source == ViewSource.YOUTUBE_API else ""),
+            entered_by=name or _SOURCE_NAMES.get(snap.source, ""),
         )
         for snap, name in rows
     ]

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from datetime import time as day_start
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +99,31 @@ class StatsResult:
     quota_units: int = 0  # Data API units: 1 per videos.list call
     stats_calls: int = 0  # videos.batchGetStats calls, counted apart from the units
     method: str = "batchGetStats"  # what was finally used: "batchGetStats" or "list"
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    """What YouTube says about a video: whose it is, when and how long, its words, counts."""
+
+    video_id: str
+    channel_id: str
+    published_at: datetime | None  # aware UTC; None when YouTube gave none we could read
+    duration_s: float | None  # None when YouTube gave none we could read
+    title: str
+    description: str
+    tags: tuple[str, ...]  # () when the video has none (the API then omits the field)
+    views: int
+    likes: int
+    comments: int
+
+
+@dataclass
+class FactsResult:
+    """The facts read for a set of videos and what reading them cost."""
+
+    found: dict[str, VideoFacts]  # video id -> facts; ids not returned (deleted, private) absent
+    calls: int = 0  # videos.list requests made
+    quota_units: int = 0  # 1 per videos.list call
 
 
 class YouTubeError(ServiceError):
@@ -584,10 +611,8 @@ def fetch_stats(service: Any, ids: list[str], *, method: str = "batchGetStats") 
     """
     if method not in ("batchGetStats", "list"):
         raise ValueError(f"unknown statistics method {method!r}")
-    unique = list(dict.fromkeys(video_id for video_id in ids if video_id))
     result = StatsResult(method=method)
-    for start in range(0, len(unique), STATS_BATCH):
-        batch = unique[start : start + STATS_BATCH]
+    for batch in _batches(ids):
         items = None
         if result.method == "batchGetStats":
             items = _batch_get_stats(service, batch, result)
@@ -623,11 +648,25 @@ def _method_unavailable(refused: YouTubeError) -> bool:
 
 
 def _list_stats(service: Any, batch: list[str], result: StatsResult) -> list:
+    return _videos_list(service, batch, result, part="statistics", doing="read video statistics")
+
+
+def _batches(ids: list[str]) -> Iterator[list[str]]:
+    """The distinct non-empty ids, in their order, `STATS_BATCH` at a time."""
+    unique = list(dict.fromkeys(video_id for video_id in ids if video_id))
+    for start in range(0, len(unique), STATS_BATCH):
+        yield unique[start : start + STATS_BATCH]
+
+
+def _videos_list(
+    service: Any, batch: list[str], result: StatsResult | FactsResult, *, part: str, doing: str
+) -> list:
+    """The items of one videos.list call (1 quota unit), counted in `result` even if refused."""
     result.calls += 1
     result.quota_units += 1
     # No maxResults: videos.list does not support it together with `id`.
-    request = service.videos().list(part="statistics", id=",".join(batch))
-    return _execute(request, doing="read video statistics").get("items") or []
+    request = service.videos().list(part=part, id=",".join(batch))
+    return _execute(request, doing=doing).get("items") or []
 
 
 def _execute(request: Any, *, doing: str) -> dict:
@@ -655,13 +694,109 @@ def _record_counts(batch: list[str], items: list, result: StatsResult) -> None:
         video_id = item.get("id")
         if video_id not in asked:
             continue
-        statistics = item.get("statistics") or {}
-        result.found[video_id] = Stats(
-            views=_count(statistics, "viewCount"),
-            likes=_count(statistics, "likeCount"),  # absent when the owner hides likes
-            comments=_count(statistics, "commentCount"),  # absent when comments are off
-        )
+        result.found[video_id] = _stats_of(item)
     result.missing.update(asked - result.found.keys())
+
+
+def _stats_of(item: dict) -> Stats:
+    statistics = item.get("statistics") or {}
+    return Stats(
+        views=_count(statistics, "viewCount"),
+        likes=_count(statistics, "likeCount"),  # absent when the owner hides likes
+        comments=_count(statistics, "commentCount"),  # absent when comments are off
+    )
+
+
+def fetch_facts(service: Any, ids: list[str]) -> FactsResult:
+    """Channel, publish time, duration, title, description, tags and counts of videos.
+
+    One `videos.list(part=snippet,contentDetails,statistics)` call (1 quota unit) per 50
+    ids; an id YouTube does not return (deleted, private, never existed) is absent from
+    `found`. Failures are the same `YouTubeError`s as `fetch_stats` raises.
+    """
+    result = FactsResult(found={})
+    for batch in _batches(ids):
+        items = _videos_list(
+            service, batch, result, part="snippet,contentDetails,statistics", doing="read videos"
+        )
+        asked = set(batch)
+        for item in items:
+            if item.get("id") in asked:
+                result.found[item["id"]] = _facts_of(item)
+    return result
+
+
+def _facts_of(item: dict) -> VideoFacts:
+    snippet = item.get("snippet") or {}
+    details = item.get("contentDetails") or {}
+    stats = _stats_of(item)
+    tags = snippet.get("tags") or []
+    return VideoFacts(
+        video_id=item["id"],
+        channel_id=str(snippet.get("channelId") or ""),
+        published_at=parse_published_at(snippet.get("publishedAt") or ""),
+        duration_s=parse_duration(details.get("duration") or ""),
+        title=str(snippet.get("title") or ""),
+        description=str(snippet.get("description") or ""),
+        tags=tuple(str(tag) for tag in tags) if isinstance(tags, list) else (),
+        views=stats.views,
+        likes=stats.likes,
+        comments=stats.comments,
+    )
+
+
+# contentDetails.duration: PT#M#S, PT#H#M#S, P#DT#H#M#S (and P0D before processing ends);
+# weeks are accepted too. Years and months are refused: they have no fixed length.
+_DURATION = re.compile(
+    r"P(?:(?P<weeks>[0-9]+)W)?(?:(?P<days>[0-9]+)D)?"
+    r"(?:T(?=[0-9])(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?"
+    r"(?:(?P<seconds>[0-9]+(?:\.[0-9]+)?)S)?)?"
+)
+_DURATION_UNITS = {"weeks": 604_800, "days": 86_400, "hours": 3_600, "minutes": 60}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in an ISO 8601 duration as YouTube gives it ("PT1M2S" -> 62.0); else None."""
+    if not isinstance(text, str):
+        return None
+    match = _DURATION.fullmatch(text)
+    if match is None or text == "P":
+        return None
+    parts = match.groupdict()
+    whole = sum(int(parts[unit]) * size for unit, size in _DURATION_UNITS.items() if parts[unit])
+    try:
+        total = whole + (float(parts["seconds"]) if parts["seconds"] else 0.0)
+    except OverflowError:
+        return None
+    return total if math.isfinite(total) else None
+
+
+# RFC 3339 date-time: a full date, a full time and an offset ("Z" or +hh:mm).
+_TIMESTAMP = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]+))?(?:[Zz]|(?P<sign>[+-])(?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))"
+)
+
+
+def parse_published_at(text: str) -> datetime | None:
+    """An RFC 3339 time ("2026-12-01T10:00:00Z", fractions and offsets too) as aware UTC."""
+    if not isinstance(text, str):
+        return None
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        return None
+    offset = timedelta(0)
+    if match["sign"]:
+        if int(match["om"]) > 59:
+            return None
+        offset = timedelta(hours=int(match["oh"]), minutes=int(match["om"]))
+        offset = -offset if match["sign"] == "-" else offset
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")  # to microseconds
+    try:
+        moment = datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}")
+        return moment.replace(tzinfo=timezone(offset)).astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-02-30, 25:00, a 24 h offset, beyond year 1-9999
+        return None
 
 
 def quota_reset_after(now: datetime) -> datetime:
