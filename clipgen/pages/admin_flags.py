@@ -18,6 +18,8 @@ _RUN_COLUMNS = (
     ("Duration", "duration"),
     ("Posts", "posts"),
     ("Readings", "readings"),
+    ("Verified", "verified"),
+    ("Refused", "refused"),
     ("Unavailable", "unavailable"),
     ("Not readable", "unread"),
     ("API calls", "api_calls"),
@@ -67,10 +69,11 @@ def _view_sync() -> rx.Component:
         "View sync",
         rx.hstack(
             _muted(
-                "Reads every YouTube post's views on schedule; posts on other platforms get "
-                "counts entered by hand, as do YouTube posts of clippers who did not connect "
-                "a channel when no YOUTUBE_API_KEY is set (Not readable). A reading far above a "
-                "post's trend raises a flag."
+                "Verifies waiting posts and reads every verified post's views on YouTube, "
+                "TikTok and Instagram on schedule. Posts ClipGen cannot ask about (the "
+                "platform is not set up, or the clipper did not connect the account) are Not "
+                "readable: their counts are entered or confirmed by the campaign's client. A "
+                "reading far above a post's trend raises a flag."
             ),
             rx.spacer(),
             rx.button(

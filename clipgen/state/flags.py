@@ -19,7 +19,7 @@ from clipgen.services.errors import InvalidInput
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.publishing import fraud, sync
 from clipgen.services.publishing.fraud import FlagView
-from clipgen.state.formats import when
+from clipgen.state.formats import PLATFORM_NAMES, when
 from clipgen.state.forms import field, row_id
 from clipgen.state.session import SessionState, shows_refusals
 
@@ -30,7 +30,6 @@ FLAG_TABS = {
 }
 CLEAR = "clear"
 CONFIRM = "confirm"
-PLATFORM_NAMES = {"youtube": "YouTube", "tiktok": "TikTok", "instagram": "Instagram"}
 
 # The evidence a flag keeps, in the order an admin reads it, with how to show each figure.
 _EVIDENCE = (
@@ -117,14 +116,20 @@ def run_row(run: ViewSyncRun) -> dict[str, str]:
         "duration": _duration(run),
         "posts": f"{run.publications:,}",
         "readings": f"{run.snapshots:,}",
+        "verified": f"{run.verified:,}",
+        "refused": f"{run.refused:,}",
         "unavailable": f"{run.unavailable:,}",
         "unread": f"{run.unread:,}",
-        "api_calls": f"{run.api_calls:,}",
+        "api_calls": ", ".join(
+            f"{PLATFORM_NAMES.get(p, p)} {n:,}" for p, n in sorted(run.calls_by_platform.items())
+        )
+        or f"{run.api_calls:,}",
         "quota_units": f"{run.quota_units:,}",
         "stats_calls": f"{run.stats_calls:,}",
         "flags": f"{run.flags_raised:,}",
         "bookings": f"{run.bookings:,}",
-        "error": run.error,
+        "error": run.error
+        + (f" (retry after {when(run.retry_at)})" if run.error and run.retry_at else ""),
     }
 
 

@@ -24,3 +24,7 @@ def age(moment: datetime, now: datetime) -> str:
         return f"{seconds // 3600} h ago"
     days = seconds // 86400
     return f"{days} day ago" if days == 1 else f"{days} days ago"
+
+
+# A platform's short name, where the campaign's label ("YouTube Shorts") is too long.
+PLATFORM_NAMES = {"youtube": "YouTube", "tiktok": "TikTok", "instagram": "Instagram"}

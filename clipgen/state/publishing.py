@@ -18,7 +18,7 @@ from clipgen.services.money.amounts import format_cents
 from clipgen.services.publishing import publications
 from clipgen.services.publishing.publications import CountReportView, Performance, PostView
 from clipgen.state.connections import YouTubeState  # noqa: F401  (its old home)
-from clipgen.state.formats import when
+from clipgen.state.formats import PLATFORM_NAMES, when
 from clipgen.state.forms import field, row_id
 from clipgen.state.session import SessionState, shows_refusals
 
@@ -105,7 +105,9 @@ def post_row(post: PostView, label: str, min_views: int) -> dict[str, str]:
         "note": note,
         "last_read": when(post.last_read_at) or "Not read yet",
         "read_how": (
-            f"Read from {post.platform_label} daily"
+            "Not read: not verified"
+            if post.verification == "refused"
+            else f"Read from {PLATFORM_NAMES.get(post.platform, post.platform_label)} daily"
             if post.read_automatically
             else "Counts entered by hand"
         ),

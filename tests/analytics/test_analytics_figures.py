@@ -28,7 +28,7 @@ from clipgen.services.money import holds, payouts
 from clipgen.services.publishing import publications, sync
 from clipgen.services.publishing.sync import Counts
 from tests.support.market import approved, live_campaign, quick_password_hashing, submitted
-from tests.support.money import person
+from tests.support.money import person, verified
 
 
 @pytest.fixture(autouse=True)
@@ -69,11 +69,15 @@ class World:
 
 
 def _post(session: Session, who: UserView, submission_id: int, number: int) -> Publication:
-    return publications.add_post_url(
-        session=session,
-        actor=who,
-        submission_id=submission_id,
-        url=f"https://www.youtube.com/shorts/vid{number:08d}",
+    """A post its platform verified (only verified posts' views count)."""
+    return verified(
+        session,
+        publications.add_post_url(
+            session=session,
+            actor=who,
+            submission_id=submission_id,
+            url=f"https://www.youtube.com/shorts/vid{number:08d}",
+        ),
     )
 
 

@@ -115,6 +115,15 @@ def test_a_clippers_count_waits_then_earns_once_confirmed(session: Session) -> N
     assert _money(session, submission.id) == [(TransactionKind.BONUS, 200)]
     session.refresh(post)
     assert post.views == 120_000
+    # A first count typed by hand, and no other post of the campaign to compare it with:
+    # its bonus is booked held for review (test_first_reading_fraud.py).
+    assert post.earnings_held
+    shown = publications.clip_performance(
+        session=session, actor=clipper, submission_id=submission.id
+    )
+    assert [line.state for line in shown.earnings if line.kind == TransactionKind.BONUS] == [
+        "held for review"
+    ]
 
     with pytest.raises(InvalidInput, match="That count was already confirmed."):
         publications.confirm_counts(session=session, actor=client, report_id=report.id)
@@ -127,7 +136,12 @@ def test_a_clippers_count_waits_then_earns_once_confirmed(session: Session) -> N
     told = session.exec(select(Notification).where(Notification.user_id == clipper.id)).all()
     assert told[-1].kind == Kind.COUNTS_CONFIRMED
     actions = session.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
-    assert actions[-2:] == ["publication.counts_reported", "publication.counts_confirmed"]
+    assert actions[-4:] == [
+        "publication.counts_reported",
+        "publication.verified",  # the client's confirmation verifies the post by hand
+        "fraud.flag_raised",
+        "publication.counts_confirmed",
+    ]
 
 
 def test_a_newer_count_replaces_the_waiting_one_and_a_declined_one_never_earns(

@@ -18,9 +18,11 @@ from clipgen.db import session_scope
 from clipgen.models import (
     AccountKind,
     Campaign,
+    Clip,
     LedgerTransaction,
     MarketJob,
     Notification,
+    Platform,
     Publication,
     Role,
     Submission,
@@ -36,7 +38,12 @@ from clipgen.services.money.ledger import account, balance
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.publishing import publications, sync, verification
 from clipgen.services.publishing.verification import Expected, PostFacts
+from tests.publishing.test_platform_connections import _connect as connect
+from tests.support import fake_instagram as instagram_support
+from tests.support import fake_tiktok as tiktok_support
 from tests.support.concurrency import books_are_sound, race
+from tests.support.fake_instagram import FakeInstagram
+from tests.support.fake_tiktok import FakeTikTok
 from tests.support.market import approved, live_campaign, quick_password_hashing
 from tests.support.money import person
 
@@ -182,7 +189,8 @@ def _read(session: Session, post: Publication, views: int) -> None:
 
 def test_an_unverified_posts_views_earn_nothing_until_it_is_verified(session: Session) -> None:
     _admin, _client, _clipper, submission, post = _world(session)
-    assert post.verification == Verification.PENDING
+    # No TikTok app on this server: the post says it cannot be checked, and earns nothing.
+    assert post.verification == Verification.UNAVAILABLE
     _read(session, post, 40_000)
     assert _view_money(session, submission.id) == 0
     assert sync.judge_post(session, post.id, _tiktok_facts(40_000), by="tiktok") == "verified"
@@ -224,10 +232,11 @@ def test_a_refused_post_says_why_earns_nothing_and_can_be_checked_again(
         publications.check_again(session=session, actor=stranger, publication_id=post.id)
     publications.check_again(session=session, actor=clipper, publication_id=post.id)
     session.commit()
-    assert session.get(Publication, post.id).verification == Verification.PENDING
-    assert ("verify_post", {"publication_id": post.id}) in sent
-    with pytest.raises(InvalidInput, match="already waiting"):
-        publications.check_again(session=session, actor=clipper, publication_id=post.id)
+    # TikTok cannot be asked on this server: the post says so, and no worker is sent.
+    asked_again = session.get(Publication, post.id)
+    assert asked_again.verification == Verification.UNAVAILABLE
+    assert "the campaign's client checks this post" in asked_again.verification_note
+    assert ("verify_post", {"publication_id": post.id}) not in sent
     assert sync.judge_post(session, post.id, _tiktok_facts(40_000), by="tiktok") == "verified"
 
 
@@ -473,3 +482,109 @@ def test_no_sequence_pays_for_an_unverified_post(database_url: str, steps) -> No
             if not verified and best_verified == 0:
                 assert money == 0
     books_are_sound()
+
+
+# --- TikTok and Instagram through their fakes ---------------------------------------------
+
+fake_tiktok = tiktok_support.fake_tiktok
+fake_instagram = instagram_support.fake_instagram
+
+
+def _connected_world(session: Session, platform: Platform):
+    admin, client, clipper, submission, first = _world(session)
+    session.delete(first)  # this test adds its own posts
+    campaign = session.get(Campaign, session.get(MarketJob, submission.job_id).campaign_id)
+    campaign.platforms = ["tiktok", "instagram"]
+    session.add(campaign)
+    session.commit()
+    connect(session, clipper, platform)
+    clip = session.get(Clip, session.get(Submission, submission.id).clip_id)
+    return client, clipper, submission, clip.end_s - clip.start_s
+
+
+def _add(session: Session, clipper, submission, url: str) -> int:
+    post_id = publications.add_post_url(
+        session=session, actor=clipper, submission_id=submission.id, url=url
+    ).id
+    session.commit()
+    return post_id
+
+
+def test_tiktok_posts_are_verified_by_the_connected_account_and_read_in_batches(
+    session: Session, fake_tiktok: FakeTikTok, sent: list
+) -> None:
+    _client, clipper, submission, length = _connected_world(session, Platform.TIKTOK)
+    now = int(utcnow().timestamp())
+    fake_tiktok.add_video(
+        "7301234567890123456",
+        create_time=now,
+        duration=round(length),
+        description="#podcast",
+        views=1_000,
+        likes=50,
+    )
+    fake_tiktok.add_user("open-id-bob", "Bob")
+    fake_tiktok.add_video(
+        "7309999999999999999",
+        owner="open-id-bob",
+        create_time=now,
+        duration=round(length),
+        description="#podcast",
+        views=5_000_000,
+    )
+    own = _add(session, clipper, submission, "https://www.tiktok.com/@a/video/7301234567890123456")
+    theirs = _add(
+        session, clipper, submission, "https://www.tiktok.com/@b/video/7309999999999999999"
+    )
+    assert ("verify_post", {"publication_id": own}) in sent
+    run = sync.run_view_sync()
+    assert (run.verified, run.refused, run.snapshots) == (1, 1, 1)
+    assert run.calls_by_platform == {"tiktok": 1}  # both ids in one video query
+    fake_tiktok.videos["7301234567890123456"].views = 120_000
+    run = sync.run_view_sync()
+    assert (run.snapshots, run.calls_by_platform) == (1, {"tiktok": 1})
+    session.expire_all()
+    assert session.get(Publication, own).views == 120_000
+    assert session.get(Publication, theirs).views == 0
+    assert _view_money(session, submission.id) > 0
+
+
+def test_a_tiktok_rate_limit_stops_tiktok_for_the_run_and_keeps_its_retry_time(
+    session: Session, fake_tiktok: FakeTikTok
+) -> None:
+    _client, clipper, submission, length = _connected_world(session, Platform.TIKTOK)
+    fake_tiktok.add_video(
+        "7301234567890123456",
+        create_time=int(utcnow().timestamp()),
+        duration=round(length),
+        description="#podcast",
+        views=1_000,
+    )
+    post = _add(session, clipper, submission, "https://www.tiktok.com/@a/video/7301234567890123456")
+    fake_tiktok.fail_next("/v2/video/query/", 429, "rate_limit_exceeded")
+    run = sync.run_view_sync()
+    assert run.error.startswith("TikTok:") and run.retry_at is not None
+    session.expire_all()
+    assert session.get(Publication, post).verification == Verification.PENDING
+    assert sync.run_view_sync().verified == 1  # the next run goes on
+
+
+def test_an_instagram_reel_is_found_among_the_accounts_media_and_its_insights_read(
+    session: Session, fake_instagram: FakeInstagram
+) -> None:
+    _client, clipper, submission, _length = _connected_world(session, Platform.INSTAGRAM)
+    reel = fake_instagram.add_media(
+        timestamp=utcnow(), caption="Best bit #podcast", insights={"views": 4_000, "likes": 200}
+    )
+    photo = fake_instagram.add_media(
+        timestamp=utcnow(), caption="#podcast", media_product_type="FEED", media_type="IMAGE"
+    )
+    own = _add(session, clipper, submission, reel.permalink)
+    still = _add(session, clipper, submission, photo.permalink)
+    run = sync.run_view_sync()
+    assert (run.verified, run.refused, run.snapshots) == (1, 1, 1)
+    assert run.calls_by_platform["instagram"] >= 3
+    session.expire_all()
+    post = session.get(Publication, own)
+    assert (post.verified_by, post.platform_ref, post.views) == ("instagram", reel.id, 4_000)
+    assert "a photo, not a video" in session.get(Publication, still).verification_note

@@ -1,9 +1,13 @@
 """Fraud flags: a reading far above a clip's own trend, or engagement no audience gives,
 holds the clip's new earnings until an admin looks (DESIGN §5).
 
-`suspicion` is the rule, a pure function of the readings. Flag decisions: clearing lets
-the held earnings follow the normal hold; confirming reverses them through the ledger,
-takes the post out of every count and tells the clipper why.
+`suspicion` is the rule, a pure function of the readings. A post's first readings have
+no trend to judge them by, and a count typed by hand is only a person's word, so
+`unvouched_bonus` judges those against the campaign's other posts whenever they would
+book a bonus: no such reading books one unflagged unless it is in line with enough of
+them. Flag decisions: clearing lets the held earnings follow the normal hold; confirming
+reverses them through the ledger, takes the post out of every count and tells the
+clipper why.
 """
 
 from __future__ import annotations
@@ -26,8 +30,11 @@ from clipgen.models import (
     PublicationStatus,
     Role,
     Submission,
+    TransactionKind,
     User,
+    Verification,
     ViewSnapshot,
+    ViewSource,
     utcnow,
 )
 from clipgen.services.access import as_id, require_role
@@ -43,13 +50,24 @@ from clipgen.services.notifications import notify
 SPIKE_MIN_VIEWS = 10_000
 # ... and this many times what the clip's own trend predicts for the time since the last
 # reading. The trend is the median hourly growth of its last few readings, so a single
-# viral day earlier does not excuse a second one, and needs two earlier readings.
+# viral day earlier does not excuse a second one, and needs TREND_READINGS earlier ones.
 SPIKE_FACTOR = 10
 TREND_INTERVALS = 5
+TREND_READINGS = 2
 # Engagement: likes or comments above views are impossible; at this many views, fewer
 # than this share of likes + comments is what bought views look like.
 ENGAGEMENT_MIN_VIEWS = 50_000
 MIN_ENGAGEMENT = 0.0005  # 0.05 %
+# A reading the trend cannot judge (the post has fewer than TREND_READINGS earlier ones:
+# its first, or its second), or any count typed by hand, that would book a bonus the clip
+# has not booked yet is judged by its views per hour since the post was published against
+# the campaign's other posts (verified, not disqualified, not held by a flag, read at
+# least once; each one's latest views over the hours from its publishing to its last
+# reading). With fewer than MIN_PEERS of them there is nothing to compare it with and it
+# is flagged; otherwise it is flagged above PEER_FACTOR times their median rate.
+MIN_PEERS = 3
+PEER_FACTOR = 5
+PEER_SAMPLE = 500  # the campaign's most recently read posts make the median
 
 
 @dataclass(frozen=True)
@@ -106,7 +124,7 @@ def suspicion(history: list[Reading], new: Reading) -> Suspicion | None:
 def _spike(history: list[Reading], new: Reading) -> Suspicion | None:
     last = history[-1]
     jump = new.views - last.views
-    if jump < SPIKE_MIN_VIEWS or len(history) < 2:
+    if jump < SPIKE_MIN_VIEWS or len(history) < TREND_READINGS:
         return None
     recent = history[-(TREND_INTERVALS + 1) :]
     rates = [
@@ -133,6 +151,122 @@ def _spike(history: list[Reading], new: Reading) -> Suspicion | None:
             "comments": new.comments,
         },
     )
+
+
+_ORDINALS = ("First", "Second", "Third")
+
+
+def judged_by_peers(history: list[Reading], source: str) -> bool:
+    """Whether a reading after `history` (the post's earlier readings) is one
+    `unvouched_bonus` judges: the post has no trend yet, or a person typed the count."""
+    return len(history) < TREND_READINGS or source == ViewSource.MANUAL
+
+
+def unvouched_bonus(
+    session: Session,
+    post: Publication,
+    history: list[Reading],
+    new: Reading,
+    *,
+    source: str,
+    clip_views: int,
+) -> Suspicion | None:
+    """Why `new`, a reading of `post` the trend cannot judge or a count typed by hand (see
+    `judged_by_peers`), may not book a bonus unflagged; None when it books no new bonus,
+    or when it is in line with the campaign's other posts. `clip_views`: the clip's counted
+    views with `new` (what its money is about to follow)."""
+    if not judged_by_peers(history, source):
+        return None  # the trend rule judges it
+    submission = session.get(Submission, post.submission_id)
+    job = session.get(MarketJob, submission.job_id)
+    campaign = session.get(Campaign, job.campaign_id)
+    threshold, percent = earnings.bonus_percent(clip_views)
+    wanted = campaign.price_per_clip_cents * percent // 100
+    if wanted <= _bonus_booked(session, submission.id):
+        return None  # no bonus it books now (CPM alone is not this rule's concern)
+    hours = _hours(new.taken_at, post.published_at)
+    rate = new.views / hours
+    peers = _peer_rates(session, campaign.id, post.id)
+    first = not history
+    nth = _ORDINALS[len(history)] if len(history) < len(_ORDINALS) else f"{len(history) + 1}th"
+    what = f"{nth} reading of {new.views:,} views"
+    if source == ViewSource.MANUAL:
+        what = f"A count of {new.views:,} views typed by hand"
+        what += " (the post's first reading)" if first else ""
+    evidence = {
+        "views": new.views,
+        "source": str(source),
+        "first_reading": first,
+        "earlier_readings": len(history),
+        "hours_since_published": round(hours, 1),
+        "views_per_hour": round(rate, 1),
+        "peers": len(peers),
+        "bonus_threshold": threshold,
+        "bonus_percent": percent,
+        "clip_views": clip_views,
+    }
+    bonus = f"the {percent}% bonus at {threshold:,} views"
+    if len(peers) < MIN_PEERS:
+        others = {0: "no other verified post", 1: "only 1 other verified post"}.get(
+            len(peers), f"only {len(peers)} other verified posts"
+        )
+        return Suspicion(
+            f"{what} ({rate:,.0f} views/hour since the post was published) "
+            f"would book {bonus}, and the campaign has {others} with readings to compare it "
+            f"with ({MIN_PEERS} needed).",
+            evidence,
+        )
+    typical = median(peers)
+    evidence["peer_median_per_hour"] = round(typical, 1)
+    if rate <= PEER_FACTOR * typical:
+        return None
+    times = f"{rate / typical:,.0f}x" if typical else "far above"
+    return Suspicion(
+        f"{what} is {rate:,.0f} views/hour, {times} the campaign's "
+        f"other posts (median {typical:,.0f}/hour over {len(peers)} posts); it would book "
+        f"{bonus}.",
+        evidence,
+    )
+
+
+def _bonus_booked(session: Session, submission_id: int) -> int:
+    """Gross cents of bonus the clip has booked, net of what confirmed fraud reversed (what
+    `earnings.book_views` compares a bonus's amount with)."""
+    rows = session.exec(
+        select(LedgerTransaction).where(
+            LedgerTransaction.submission_id == submission_id,
+            col(LedgerTransaction.kind).in_(
+                [TransactionKind.BONUS, TransactionKind.FRAUD_REVERSAL]
+            ),
+        )
+    ).all()
+    reversed_ids = {row.reversal_of for row in rows if row.reversal_of}
+    return sum(
+        int((row.details or {}).get("gross_cents", 0))
+        for row in rows
+        if row.kind == TransactionKind.BONUS and row.id not in reversed_ids
+    )
+
+
+def _peer_rates(session: Session, campaign_id: int, post_id: int) -> list[float]:
+    """Views per hour of the campaign's other posts that can vouch for a rate: verified,
+    not disqualified, not held by a flag, read at least once."""
+    rows = session.exec(
+        select(Publication.views, Publication.published_at, Publication.last_synced_at)
+        .join(Submission, col(Submission.id) == Publication.submission_id)
+        .join(MarketJob, col(MarketJob.id) == Submission.job_id)
+        .where(
+            MarketJob.campaign_id == campaign_id,
+            Publication.id != post_id,
+            Publication.status != PublicationStatus.DISQUALIFIED,
+            Publication.verification == Verification.VERIFIED,
+            col(Publication.earnings_held).is_(False),
+            col(Publication.last_synced_at).is_not(None),
+        )
+        .order_by(col(Publication.last_synced_at).desc(), col(Publication.id).desc())
+        .limit(PEER_SAMPLE)
+    ).all()
+    return [views / _hours(read_at, published) for views, published, read_at in rows]
 
 
 def open_flag_of(session: Session, submission_id: int) -> FraudFlag | None:

@@ -115,10 +115,26 @@ def record_reading(
         and post.submission_id is not None
         and fraud.open_flag_of(session, post.submission_id) is None
     ):
-        found = fraud.suspicion(
-            history,
-            fraud.Reading(taken_at, counts.views, counts.likes, counts.comments, engagement_known),
+        reading = fraud.Reading(
+            taken_at, counts.views, counts.likes, counts.comments, engagement_known
         )
+        found = fraud.suspicion(history, reading)
+        if found is None and fraud.judged_by_peers(history, source):
+            # No trend yet, or a person's word: a bonus it books is judged against the
+            # campaign's other posts (DESIGN §5). The clip is locked first, so a reading of
+            # its other post at the same time is in the views judged (and booked) here.
+            submission = session.exec(
+                select(Submission).where(Submission.id == post.submission_id).with_for_update()
+            ).one()
+            campaign = session.get(Campaign, session.get(MarketJob, submission.job_id).campaign_id)
+            found = fraud.unvouched_bonus(
+                session,
+                post,
+                history,
+                reading,
+                source=source,
+                clip_views=counted_views(session, submission, campaign),
+            )
         if found is not None:
             fraud.raise_flag(session, post, snapshot, found)
             flagged = True
