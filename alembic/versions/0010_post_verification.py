@@ -46,6 +46,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("verified", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("refused", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("count_reports", schema=None) as batch_op:
+        # A screenshot of the post's counts, attached as evidence to a typed count.
+        batch_op.add_column(
+            sa.Column("evidence_key", sa.String(length=300), nullable=False, server_default="")
+        )
+        batch_op.add_column(sa.Column("evidence_by", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_count_reports_evidence_by_users", "users", ["evidence_by"], ["id"]
+        )
+        batch_op.alter_column("evidence_key", server_default=None)
     with op.batch_alter_table("publications", schema=None) as batch_op:
         for column in ("verification", "verification_note", "verified_by", "platform_ref"):
             batch_op.alter_column(column, server_default=None)
@@ -55,6 +65,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("count_reports", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_count_reports_evidence_by_users", type_="foreignkey")
+        batch_op.drop_column("evidence_by")
+        batch_op.drop_column("evidence_key")
     with op.batch_alter_table("view_sync_runs", schema=None) as batch_op:
         for column in ("retry_at", "refused", "verified", "calls_by_platform"):
             batch_op.drop_column(column)

@@ -175,6 +175,9 @@ class CountReport(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_note: str = Field(default="", max_length=500)
     snapshot_id: int | None = Field(default=None, foreign_key="view_snapshots.id")
+    # A screenshot of the post's counts attached as evidence (a clean PNG in storage).
+    evidence_key: str = Field(default="", max_length=300)
+    evidence_by: int | None = Field(default=None, foreign_key="users.id")
 
 
 class FraudFlag(SQLModel, table=True):

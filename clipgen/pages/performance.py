@@ -597,6 +597,30 @@ def _report_row(report: rx.Var) -> rx.Component:
                     report["decided_at"] != "",
                     rx.text(report["decided_at"], size="1", color=MUTED, white_space="nowrap"),
                 ),
+                rx.cond(
+                    report["evidence_url"] != "",
+                    rx.link(
+                        rx.hstack(rx.icon("image", size=12), rx.text("Screenshot"), spacing="1"),
+                        href=report["evidence_url"],
+                        is_external=True,
+                        size="1",
+                        custom_attrs={"data-testid": "report-evidence"},
+                    ),
+                ),
+                rx.cond(
+                    report["can_attach"] != "",
+                    rx.button(
+                        rx.cond(
+                            report["evidence_url"] != "",
+                            "Replace screenshot",
+                            "Attach screenshot",
+                        ),
+                        size="1",
+                        variant="ghost",
+                        on_click=PerformanceState.open_evidence(report["id"]),
+                        custom_attrs={"data-testid": "report-attach"},
+                    ),
+                ),
                 spacing="1",
             )
         ),
@@ -667,6 +691,54 @@ def _decline_dialog() -> rx.Component:
         submit_testid="decline-submit",
         on_submit=PerformanceState.send_decline,
         form_key=PerformanceState.decline_report_id,
+    )
+
+
+EVIDENCE_UPLOAD = "evidence"
+
+
+def _evidence_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Attach a screenshot"),
+            rx.dialog.description(
+                "A screenshot of the post showing its views, likes and comments: PNG, JPEG "
+                "or WebP, up to 5 MB. The client sees it beside the count.",
+                size="2",
+            ),
+            rx.upload.root(
+                rx.vstack(
+                    rx.icon("image-up", size=28, color=rx.color("accent", 10)),
+                    rx.text("Drop the screenshot here, or click to choose it", weight="medium"),
+                    align="center",
+                    spacing="2",
+                    padding="20px",
+                ),
+                id=EVIDENCE_UPLOAD,
+                max_files=1,
+                accept={
+                    "image/png": [".png"],
+                    "image/jpeg": [".jpg", ".jpeg"],
+                    "image/webp": [".webp"],
+                },
+                on_drop=PerformanceState.attach_evidence(
+                    rx.upload_files(upload_id=EVIDENCE_UPLOAD)
+                ),
+                border=f"2px dashed {rx.color('accent', 7)}",
+                border_radius="var(--radius-4)",
+                width="100%",
+                margin_top="12px",
+                custom_attrs={"data-testid": "evidence-upload"},
+            ),
+            error_callout(PerformanceState.evidence_error, "evidence-error"),
+            rx.flex(
+                rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
+                justify="end",
+                margin_top="12px",
+            ),
+        ),
+        open=PerformanceState.evidence_open,
+        on_open_change=PerformanceState.close_evidence,
     )
 
 
@@ -822,6 +894,7 @@ def performance() -> rx.Component:
             _readings(),
             _earnings(),
             _decline_dialog(),
+            _evidence_dialog(),
             spacing="4",
             width="100%",
         ),

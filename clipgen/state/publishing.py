@@ -20,6 +20,7 @@ from clipgen.services.publishing.publications import CountReportView, Performanc
 from clipgen.state.connections import YouTubeState  # noqa: F401  (its old home)
 from clipgen.state.formats import PLATFORM_NAMES, when
 from clipgen.state.forms import field, row_id
+from clipgen.state.job import absolute_url
 from clipgen.state.session import SessionState, shows_refusals
 
 UPLOAD_POLL_SECONDS = 2.0
@@ -186,6 +187,8 @@ def report_row(report: CountReportView, labels: dict[int, str]) -> dict[str, str
         "status_words": report_status(report),
         "decided_at": when(report.decided_at),
         "can_decide": "yes" if report.can_decide else "",
+        "evidence_url": absolute_url(report.evidence_url),
+        "can_attach": "yes" if report.can_attach else "",
     }
 
 
@@ -247,6 +250,9 @@ class PerformanceState(SessionState):
     report_action_id: str = ""
     report_error: str = ""
     decline_report_id: int = 0
+    # The waiting count a screenshot is being attached to (its dialog is open when > 0).
+    evidence_report_id: int = 0
+    evidence_error: str = ""
     decline_summary: str = ""
     decline_error: str = ""
     upload_error: str = ""
@@ -413,6 +419,37 @@ class PerformanceState(SessionState):
         )
         self.decline_error = ""
         self.report_action_id = self.report_error = ""
+
+    @rx.var
+    def evidence_open(self) -> bool:
+        return self.evidence_report_id > 0
+
+    @rx.event
+    def open_evidence(self, report_id: str):
+        """Open the dialog that attaches a screenshot to a waiting count."""
+        self.evidence_report_id, self.evidence_error = row_id(report_id), ""
+
+    @rx.event
+    def close_evidence(self, open_: bool = False):
+        if not open_:
+            self.evidence_report_id, self.evidence_error = 0, ""
+
+    @rx.event
+    async def attach_evidence(self, files: list[rx.UploadFile]):
+        """Attach the chosen screenshot of the post's counts to the waiting count."""
+        self.evidence_error = ""
+        data = await files[0].read() if files else b""
+        try:
+            self._call_service(
+                publications.attach_screenshot, report_id=self.evidence_report_id, data=data
+            )
+        except NotAuthenticated:
+            return self._to_login()
+        except ServiceError as refusal:
+            self.evidence_error = str(refusal)
+            return None
+        self.evidence_report_id = 0
+        return self._after("Screenshot attached: it is shown beside the count.")
 
     @rx.event
     def close_decline(self, open_: bool = False):

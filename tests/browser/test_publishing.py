@@ -1,10 +1,11 @@
 """Publishing in Chromium, against the local fake of Google: a clipper with an approved clip
 opens its performance page from the claim, adds a TikTok post by address (a bad address
-first), types counts past 100,000 views, which wait for the client (nothing is booked yet);
-connects their YouTube channel through Google's consent and back and uploads the clip. The
-client opens the same page from Reviews, checks the post beside the count (a decline without
-a reason is refused), confirms it, and sees the bonus, gross only; the clipper then sees the
-count confirmed and the bonus there and on Earnings, and disconnects YouTube."""
+first), types counts past 100,000 views, which wait for the client (nothing is booked yet),
+and attaches a screenshot of them (a broken file first); connects their YouTube channel
+through Google's consent and back and uploads the clip. The client opens the same page from
+Reviews, checks the post and the screenshot beside the count (a decline without a reason is
+refused), confirms it, and sees the bonus, gross only; the clipper then sees the count
+confirmed and the bonus there and on Earnings, and disconnects YouTube."""
 
 from __future__ import annotations
 
@@ -79,6 +80,17 @@ def _seed(database_url: str, data_dir: Path) -> SimpleNamespace:
     return SimpleNamespace(emails=emails, claim_id=claim.id, submission_id=submission.id)
 
 
+def _screenshot() -> bytes:
+    """A picture standing in for a phone's screenshot of the post's counts."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (90, 160), (20, 20, 20)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _shoot(page: Page, name: str, locator=None) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(500)  # let toasts and fonts settle
@@ -151,6 +163,24 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     expect(report.get_by_test_id("report-status")).to_have_text("Waiting for the client to confirm")
     expect(report.get_by_test_id("report-confirm")).to_have_count(0)
     expect(report.get_by_test_id("report-decline")).to_have_count(0)
+
+    # A screenshot of the post's counts goes with the count as evidence (a broken file
+    # first: refused in words, and nothing is attached).
+    report.get_by_test_id("report-attach").click()
+    chooser = clipper.get_by_test_id("evidence-upload").locator("input[type=file]")
+    chooser.set_input_files(
+        files=[{"name": "broken.png", "mimeType": "image/png", "buffer": b"\x89PNG broken"}]
+    )
+    expect(clipper.get_by_test_id("evidence-error")).to_have_text(
+        "That file is not an image that can be read."
+    )
+    expect(report.get_by_test_id("report-evidence")).to_have_count(0)
+    chooser.set_input_files(
+        files=[{"name": "views.png", "mimeType": "image/png", "buffer": _screenshot()}]
+    )
+    expect(report.get_by_test_id("report-evidence")).to_be_visible()
+    expect(clipper.get_by_test_id("evidence-upload")).to_have_count(0)
+    expect(report.get_by_test_id("report-attach")).to_have_text("Replace screenshot")
     expect(clipper.get_by_test_id("counts-error")).to_have_count(0)
     expect(counts.get_by_test_id("counts-views")).to_have_value("")
     expect(tiktok.get_by_test_id("post-views")).to_have_text("0")
@@ -224,6 +254,10 @@ def test_post_count_bonus_connect_upload_and_the_clients_view(
     expect(waiting).to_contain_text("Ada Clips")
     expect(waiting.get_by_test_id("report-post-link")).to_have_attribute("href", TIKTOK)
     expect(waiting.get_by_test_id("report-post-link")).to_have_attribute("target", "_blank")
+    evidence = waiting.get_by_test_id("report-evidence")
+    expect(evidence).to_have_attribute("href", re.compile(r"evidence"))
+    shot = client.request.get(evidence.get_attribute("href"))
+    assert shot.ok and shot.headers["content-type"] == "image/png"
     _shoot(client, "performance-client-waiting")
 
     # Declining asks for the reason first; the client goes back and confirms instead.

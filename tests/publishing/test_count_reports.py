@@ -5,11 +5,13 @@ property over any sequence of reports, entries and decisions."""
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from sqlmodel import Session, select
 
 from clipgen.db import session_scope
@@ -28,6 +30,7 @@ from clipgen.models import (
 from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.publishing import publications
+from clipgen.storage import get_storage
 from tests.support.concurrency import books_are_sound, race
 from tests.support.market import approved, live_campaign, quick_password_hashing
 from tests.support.money import person
@@ -353,3 +356,94 @@ def test_no_sequence_pays_for_a_count_nobody_but_the_clipper_vouched_for(
     thresholds = [(1_000_000, 1000), (500_000, 500), (100_000, 200)]
     assert bonus == next((cents for floor, cents in thresholds if best >= floor), 0)
     books_are_sound()
+
+
+# --- screenshots as evidence ------------------------------------------------------------------
+
+
+def _image(kind: str, size=(40, 30), **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 90)).save(out, format=kind, **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "WEBP"])
+def test_a_screenshot_is_kept_as_a_clean_png(kind: str) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "A phone that says where it was"  # camera make: metadata to drop
+    png = publications.clean_screenshot(_image(kind, exif=exif.tobytes()))
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.format == "PNG" and image.size == (40, 30)
+        assert not image.getexif() and "exif" not in image.info
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "Choose a screenshot of the post's counts"),
+        ("not bytes", "Choose a screenshot of the post's counts"),
+        (b"GIF89a" + bytes(20), "not an image that can be read"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "not an image",
+        ),
+        (_image("GIF"), "A screenshot is a PNG, JPEG or WebP image."),
+        (_image("PNG")[:40], "not an image that can be read"),
+        (bytes(publications.SCREENSHOT_MAX_BYTES + 1), "at most 5 MB"),
+    ],
+)
+def test_anything_but_a_readable_screenshot_is_refused_in_words(data, words: str) -> None:
+    with pytest.raises(InvalidInput, match=words):
+        publications.clean_screenshot(data)
+
+
+def test_an_image_too_large_to_be_a_screenshot_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(publications, "SCREENSHOT_MAX_PIXELS", 1_000)
+    with pytest.raises(InvalidInput, match="too large to be a screenshot"):
+        publications.clean_screenshot(_image("PNG", size=(40, 30)))
+
+
+def test_the_clipper_or_the_client_attaches_a_screenshot_to_a_waiting_count(
+    session: Session,
+) -> None:
+    admin, client, clipper, submission, post = _world(session)
+    report = _report(session, clipper, post, "120,000")
+    storage = get_storage()
+    first = publications.attach_screenshot(
+        session=session, actor=clipper, report_id=report.id, data=_image("JPEG")
+    )
+    session.commit()
+    old_key = first.evidence_key
+    assert old_key.endswith(".png") and storage.exists(old_key)
+    page = publications.clip_performance(session=session, actor=client, submission_id=submission.id)
+    [shown] = page.reports
+    assert shown.evidence_url and shown.can_attach and shown.can_decide
+    # The client replaces it with their own; the first file goes once that commits.
+    publications.attach_screenshot(
+        session=session, actor=client, report_id=report.id, data=_image("PNG")
+    )
+    session.commit()
+    session.refresh(report)
+    assert report.evidence_by == client.id and report.evidence_key != old_key
+    assert not storage.exists(old_key) and storage.exists(report.evidence_key)
+    # Nobody else; not a bad file; not once the count is decided. Nothing changes.
+    stranger = person(session, Role.CLIPPER, "eve")
+    with pytest.raises(NotFound, match=NOT_FOUND):
+        publications.attach_screenshot(
+            session=session, actor=stranger, report_id=report.id, data=_image("PNG")
+        )
+    with pytest.raises(InvalidInput, match="not an image"):
+        publications.attach_screenshot(
+            session=session, actor=clipper, report_id=report.id, data=b"\x89PNG broken"
+        )
+    publications.confirm_counts(session=session, actor=client, report_id=report.id)
+    with pytest.raises(InvalidInput, match="already decided"):
+        publications.attach_screenshot(
+            session=session, actor=clipper, report_id=report.id, data=_image("PNG")
+        )
+    session.refresh(report)
+    assert report.evidence_by == client.id
+    actions = session.exec(
+        select(AuditLog.action).where(AuditLog.action == "publication.counts_evidence")
+    ).all()
+    assert len(actions) == 2

@@ -9,19 +9,22 @@ becomes the reading, taken when it was typed) or declines it with a reason."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+import secrets
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from PIL import Image
 from sqlmodel import Session, col, select, update
 
 from clipgen import routes
 from clipgen.config import get_settings
-from clipgen.db import session_scope
+from clipgen.db import after_commit, session_scope
 from clipgen.models import (
     Campaign,
     Clip,
@@ -560,6 +563,89 @@ def _decided(
 
 
 # ---------------------------------------------------------------------------------------
+# Screenshots as evidence of a typed count
+
+SCREENSHOT_MAX_BYTES = 5 * 1024 * 1024
+SCREENSHOT_MAX_PIXELS = 40_000_000  # a phone screenshot is ~3 million; this stops bombs
+SCREENSHOT_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
+SCREENSHOT_URL_EXPIRY_S = 3600
+
+
+def clean_screenshot(data: object) -> bytes:
+    """A screenshot a person attached, as a clean PNG: decoded and drawn again, so only
+    its pixels are kept (no metadata, nothing a browser could run); InvalidInput in words
+    for anything else."""
+    if not isinstance(data, bytes | bytearray) or not data:
+        raise InvalidInput("Choose a screenshot of the post's counts (PNG, JPEG or WebP).")
+    if len(data) > SCREENSHOT_MAX_BYTES:
+        raise InvalidInput("A screenshot is at most 5 MB.")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in SCREENSHOT_FORMATS:
+                raise InvalidInput("A screenshot is a PNG, JPEG or WebP image.")
+            if image.width * image.height > SCREENSHOT_MAX_PIXELS:
+                raise InvalidInput("That image is too large to be a screenshot.")
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="PNG")
+    except InvalidInput:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise InvalidInput("That file is not an image that can be read.") from None
+    return out.getvalue()
+
+
+def attach_screenshot(
+    *, session: Session, actor: UserView, report_id: object, data: object
+) -> CountReport:
+    """Attach a screenshot of the post's counts to a waiting report, as evidence: by the
+    clipper who typed it, or by the campaign's client or an admin checking it. A newer
+    screenshot replaces the one before."""
+    if actor is None:
+        raise NotAuthenticated()
+    checked = as_id(report_id)
+    report = session.get(CountReport, checked) if checked else None
+    if report is None:
+        raise NotFound("That count was not found.")
+    post = _locked(session, report.publication_id)
+    report = session.exec(
+        select(CountReport).where(CountReport.id == report.id).with_for_update()
+    ).one()
+    session.refresh(report)
+    try:
+        found = _approved_clip(session, actor, post.submission_id)
+    except NotFound:
+        raise NotFound("That count was not found.") from None
+    if not (
+        report.reported_by == actor.id
+        or found.campaign.client_id == actor.id
+        or actor.has_role(Role.ADMIN)
+    ):
+        raise NotFound("That count was not found.")
+    if report.status != ReportStatus.WAITING:
+        raise InvalidInput("That count was already decided; a screenshot goes with a waiting one.")
+    png = clean_screenshot(data)
+    storage = get_storage()
+    key = f"evidence/{post.id}/{report.id}-{secrets.token_hex(8)}.png"
+    storage.put_stream(key, io.BytesIO(png), content_type="image/png")
+    replaced = report.evidence_key
+    report.evidence_key, report.evidence_by = key, actor.id
+    session.add(report)
+    if replaced:
+        after_commit(session, lambda: storage.delete(replaced))
+    record_audit(
+        session=session,
+        action="publication.counts_evidence",
+        actor_id=actor.id,
+        target_type="publication",
+        target_id=post.id,
+        report_id=report.id,
+        key=key,
+    )
+    session.flush()
+    return report
+
+
+# ---------------------------------------------------------------------------------------
 # Uploading to YouTube
 
 
@@ -864,6 +950,8 @@ class CountReportView:
     decision_note: str
     decided_at: datetime | None
     can_decide: bool  # the viewer may confirm or decline it now
+    evidence_url: str  # a short-lived link to the attached screenshot; "" when none
+    can_attach: bool  # the viewer may attach a screenshot now
 
 
 @dataclass(frozen=True)
@@ -1027,6 +1115,13 @@ def _reports(
                 and report.status == ReportStatus.WAITING
                 and report.reported_by != actor.id
             ),
+            evidence_url=(
+                get_storage().presigned_url(report.evidence_key, expires_s=SCREENSHOT_URL_EXPIRY_S)
+                if report.evidence_key
+                else ""
+            ),
+            can_attach=report.status == ReportStatus.WAITING
+            and (may_decide or report.reported_by == actor.id),
         )
         for report, name in rows
     ]
