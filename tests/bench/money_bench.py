@@ -317,6 +317,8 @@ def simulate(password_hash: str) -> tuple[Books, dict[str, Any]]:
                 "views": views,
                 "likes": 0,
                 "earnings_held": False,
+                "verification": "verified",  # only verified posts' views count
+                "verified_by": "youtube",
                 "published_at": at,
             }
         )

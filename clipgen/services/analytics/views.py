@@ -2,11 +2,12 @@
 
 A post's count on a day is its newest reading of that day (the sync reads daily, hand
 entries may come more often), counted by the rules the money follows
-(`publishing.sync.counted_views`): a disqualified post counts for nothing and a post
-below its campaign's minimum views per post counts zero. Views are cumulative, so the
-figures are built from each post's daily gain (its count minus its previous day's count):
-summing gains per day and running them on gives the views of any group of posts at the
-end of each day, without carrying every post's count forward by hand.
+(`publishing.sync.counted_views`): only verified posts count, a disqualified post counts
+for nothing, and a post below its campaign's minimum views per post counts zero. Views
+are cumulative, so the figures are built from each post's daily gain (its count minus
+its previous day's count): summing gains per day and running them on gives the views of
+any group of posts at the end of each day, without carrying every post's count forward
+by hand.
 
 Everything a dashboard needs of views is one SQL statement: the gains are computed once
 (a CTE, read in the index's order: one pass of window functions) and grouped several
@@ -42,6 +43,7 @@ from clipgen.models import (
     Publication,
     PublicationStatus,
     Submission,
+    Verification,
     ViewSnapshot,
 )
 from clipgen.services.analytics.periods import Window, as_day, day_of
@@ -89,7 +91,11 @@ def _scoped(query, where: list[ColumnElement]):
         query.join(Submission, col(Submission.id) == Publication.submission_id)
         .join(MarketJob, col(MarketJob.id) == Submission.job_id)
         .join(Campaign, col(Campaign.id) == MarketJob.campaign_id)
-        .where(Publication.status != PublicationStatus.DISQUALIFIED, *where)
+        .where(
+            Publication.status != PublicationStatus.DISQUALIFIED,
+            Publication.verification == Verification.VERIFIED,
+            *where,
+        )
     )
 
 

@@ -22,6 +22,7 @@ from clipgen.models import (
     Submission,
     SubmissionStatus,
     User,
+    Verification,
 )
 from clipgen.services.access import as_id
 from clipgen.services.errors import NotFound
@@ -87,6 +88,7 @@ def public_profile(*, session: Session, clipper_id: int) -> Profile:
                 .where(
                     col(Publication.submission_id).in_([s.id for s, _ in rows]),
                     Publication.status != PublicationStatus.DISQUALIFIED,
+                    Publication.verification == Verification.VERIFIED,
                 )
                 .group_by(Publication.submission_id)
             ).all()

@@ -15,6 +15,7 @@ from clipgen.models import (
     SubmissionStatus,
     Tier,
     User,
+    Verification,
 )
 
 
@@ -95,6 +96,7 @@ def clipper_standing(session: Session, clipper_id: int) -> TierStanding:
         select(func.coalesce(func.sum(Publication.views), 0)).where(
             Publication.clipper_id == clipper_id,
             Publication.status != PublicationStatus.DISQUALIFIED,  # confirmed fraud
+            Publication.verification == Verification.VERIFIED,  # only proven posts count
         )
     ).one()
     return standing(int(approved), int(views))
