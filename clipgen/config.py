@@ -149,6 +149,23 @@ class Settings(BaseSettings):
     instagram_graph_url: str = "https://graph.instagram.com"
     instagram_graph_version: str = "v25.0"
 
+    # Stripe (unset: deposits are recorded by an admin and payouts paid by hand, as
+    # before). The secret key (sk_test_... in test mode) creates Checkout Sessions, Connect
+    # accounts and transfers; the webhook secret (whsec_...) checks every event Stripe
+    # sends to /stripe/webhook. A Connect endpoint of its own has its own secret.
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_connect_webhook_secret: SecretStr = SecretStr("")
+    # Where Stripe is: changed only to point the stripe library at a local fake.
+    stripe_api_url: str = ""
+    # The country of clippers' Connect Express accounts.
+    stripe_connect_country: str = "US"
+    # What a client may add by card at once, in cents ($10 to $10,000 by default).
+    card_deposit_min_cents: int = Field(default=1000, gt=0)
+    card_deposit_max_cents: int = Field(default=1_000_000, gt=0)
+    # When the ledger is compared with Stripe's balance transactions (crontab, UTC).
+    reconciliation_cron: str = "30 5 * * *"
+
     # Email notifications (unset: none are sent; the bell works the same). A secret,
     # since the URL carries the SMTP password. EMAIL_FROM defaults to no-reply at
     # APP_URL's host.
@@ -241,6 +258,14 @@ class Settings(BaseSettings):
         )
 
     @property
+    def stripe_configured(self) -> bool:
+        """Whether money moves through Stripe (a secret key and a webhook secret are set)."""
+        return bool(
+            self.stripe_secret_key.get_secret_value()
+            and self.stripe_webhook_secret.get_secret_value()
+        )
+
+    @property
     def email_configured(self) -> bool:
         """Whether email notifications are sent (an SMTP server is set)."""
         return bool(self.smtp_url.get_secret_value().strip())
@@ -307,6 +332,15 @@ class Settings(BaseSettings):
             problems.append(
                 "SMTP_URL sends its password unencrypted: use smtps:// or add ?starttls=1."
             )
+        if self.stripe_secret_key.get_secret_value() and not (
+            self.stripe_webhook_secret.get_secret_value()
+        ):
+            problems.append(
+                "STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY: money is booked "
+                "only from signed webhooks."
+            )
+        if self.card_deposit_min_cents > self.card_deposit_max_cents:
+            problems.append("CARD_DEPOSIT_MIN_CENTS must not be above CARD_DEPOSIT_MAX_CENTS.")
         if self.trusted_proxy_hops is None:
             problems.append(
                 "TRUSTED_PROXY_HOPS must be set: the number of reverse proxies in front of "

@@ -31,6 +31,17 @@ from clipgen.models.media import (
     Video,
     VideoStatus,
 )
+from clipgen.models.payments import (
+    CardDispute,
+    CardPayment,
+    CardPaymentStatus,
+    DisputeStatus,
+    MoneySetting,
+    PayoutAccount,
+    ReconciliationMismatch,
+    ReconciliationRun,
+    StripeEvent,
+)
 from clipgen.models.publishing import (
     CountReport,
     FlagStatus,
@@ -52,6 +63,15 @@ from clipgen.models.types import UTCDateTime, utcnow
 from clipgen.models.users import AuthSession, LoginFailure, Role, Tier, User
 
 __all__ = [
+    "CardDispute",
+    "CardPayment",
+    "CardPaymentStatus",
+    "DisputeStatus",
+    "MoneySetting",
+    "PayoutAccount",
+    "ReconciliationMismatch",
+    "ReconciliationRun",
+    "StripeEvent",
     "CountReport",
     "ReportStatus",
     "YouTubeUpload",

@@ -21,6 +21,8 @@ class AccountKind(StrEnum):
     PLATFORM_REVENUE = "platform_revenue"
     EXTERNAL_DEPOSITS = "external_deposits"
     EXTERNAL_PAYOUTS = "external_payouts"
+    # Card processing fees the platform carries (Stripe's fee on each card payment).
+    PAYMENT_FEES = "payment_fees"
 
 
 # Accounts that may go below zero: the platform's and the outside world's. Every other
@@ -29,6 +31,7 @@ UNPROTECTED_KINDS = (
     AccountKind.PLATFORM_REVENUE,
     AccountKind.EXTERNAL_DEPOSITS,
     AccountKind.EXTERNAL_PAYOUTS,
+    AccountKind.PAYMENT_FEES,
 )
 
 
@@ -44,11 +47,21 @@ class TransactionKind(StrEnum):
     PAYOUT_PAID = "payout_paid"
     PAYOUT_REJECTED = "payout_rejected"
     FRAUD_REVERSAL = "fraud_reversal"
+    PAYMENT_FEE = "payment_fee"
+    CARD_REFUND = "card_refund"
+    DISPUTE_HOLD = "dispute_hold"
+    DISPUTE_WON = "dispute_won"
+    DISPUTE_LOST = "dispute_lost"
+    PAYOUT_RETURNED = "payout_returned"
 
 
 class PayoutStatus(StrEnum):
     REQUESTED = "requested"
+    # Sent to the clipper's Stripe account; Stripe is paying it out to their bank.
+    PROCESSING = "processing"
     PAID = "paid"
+    # Stripe could not pay it: the money went back to the clipper's available balance.
+    FAILED = "failed"
     REJECTED = "rejected"
 
 
@@ -62,7 +75,7 @@ class LedgerAccount(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(
             "balance_cents >= 0 OR kind IN "
-            "('platform_revenue', 'external_deposits', 'external_payouts')",
+            "('platform_revenue', 'external_deposits', 'external_payouts', 'payment_fees')",
             name="protected_balance_not_negative",
         ),
     )
@@ -139,6 +152,11 @@ class Payout(SQLModel, table=True):
     provider: str = Field(default="manual", max_length=32)
     reference: str = Field(default="", max_length=200)
     rejection_reason: str = Field(default="", max_length=500)
+    # Stripe Connect: the transfer to the clipper's account and its payout to their bank.
+    transfer_id: str = Field(default="", max_length=255, index=True)
+    stripe_payout_id: str = Field(default="", max_length=255, index=True)
+    failure_reason: str = Field(default="", max_length=500)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: int | None = Field(default=None, foreign_key="users.id")
     requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
