@@ -1,4 +1,5 @@
-"""HTTP routes the Reflex backend serves besides its own: private files.
+"""HTTP routes the Reflex backend serves besides its own: private files, and the
+endpoint Stripe posts its webhook events to.
 
 Locally stored files are reachable only through short-lived URLs that the
 services sign for the file's owner (`Storage.presigned_url`); S3 files go
@@ -10,10 +11,14 @@ from __future__ import annotations
 import mimetypes
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from clipgen import routes
+from clipgen.db import session_scope
+from clipgen.services.money import stripe_events
 from clipgen.storage import (
     LOCAL_FILES_ROUTE,
     InvalidKey,
@@ -47,6 +52,28 @@ async def serve_private_file(request: Request) -> Response:
     return FileResponse(path, media_type=media_type, headers=headers)
 
 
+def _keep_event(payload: bytes, signature: str | None) -> stripe_events.Received:
+    event = stripe_events.verified_event(payload, signature)
+    with session_scope() as session:
+        return stripe_events.store(session, event)
+
+
+async def stripe_webhook(request: Request) -> Response:
+    """A Stripe event: the raw body's signature checked, the event stored once, 2xx at
+    once. A bad signature gets 400 and changes nothing."""
+    payload = await request.body()
+    try:
+        received = await run_in_threadpool(
+            _keep_event, payload, request.headers.get("stripe-signature")
+        )
+    except stripe_events.BadSignature as refused:
+        return PlainTextResponse(str(refused), status_code=400)
+    return JSONResponse({"received": True, "duplicate": not received.new})
+
+
 files_app = Starlette(
-    routes=[Route(f"{LOCAL_FILES_ROUTE}/{{key:path}}", serve_private_file, methods=["GET", "HEAD"])]
+    routes=[
+        Route(f"{LOCAL_FILES_ROUTE}/{{key:path}}", serve_private_file, methods=["GET", "HEAD"]),
+        Route(routes.STRIPE_WEBHOOK, stripe_webhook, methods=["POST"]),
+    ]
 )

@@ -24,6 +24,8 @@ ADMIN_FLAGS = "/admin/flags"
 JOB = "/jobs/[job_id]"
 MARKET_CAMPAIGN = "/marketplace/[campaign_id]"
 MY_WORK = "/work"
+# Served by the backend (clipgen/api.py), not a page: where Stripe posts its events.
+STRIPE_WEBHOOK = "/stripe/webhook"
 CLAIM = "/work/[claim_id]"
 NEW_CAMPAIGN = "/campaigns/new"
 CAMPAIGN = "/campaigns/[campaign_id]"

@@ -134,3 +134,21 @@ def test_a_non_numeric_upload_limit_is_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("MAX_UPLOAD_MB", "lots")
     with pytest.raises(ValueError, match="max_upload_mb"):
         Settings(_env_file=None)
+
+
+def test_production_refuses_a_stripe_key_without_its_webhook_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in {**SAFE_PRODUCTION, "STRIPE_SECRET_KEY": "sk_live_x"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    settings = Settings(_env_file=None)
+    assert not settings.stripe_configured
+    assert [p for p in settings.production_problems() if "STRIPE" in p] == [
+        "STRIPE_WEBHOOK_SECRET must be set with STRIPE_SECRET_KEY: money is booked "
+        "only from signed webhooks."
+    ]
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    settings = Settings(_env_file=None)
+    assert settings.stripe_configured
+    settings.check_production_safety()
