@@ -40,7 +40,7 @@ from workers.market import (
     expire_claims,
     warn_expiring_claims,
 )
-from workers.money import release_matured_earnings
+from workers.money import recover_stripe_events, release_matured_earnings
 from workers.publishing import recover_stale_uploads, sync_views
 from workers.scheduler import (
     SCHEDULE,
@@ -84,6 +84,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (auto_approve_submissions, "every 15m"),
         (close_due_campaigns, "every 15m"),
         (recover_stale_uploads, "every 5m"),
+        (recover_stripe_events, "every 5m"),
         (recover_stale_emails, "every 5m"),
         (sync_views, "0 4 * * *"),
     ]
@@ -101,6 +102,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "auto_approve_submissions",
         "close_due_campaigns",
         "recover_stale_uploads",
+        "recover_stripe_events",
         "recover_stale_emails",
         "sync_views",
     }

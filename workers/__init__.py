@@ -10,7 +10,7 @@ from workers.broker import configure_broker
 broker = configure_broker()
 
 
-def _send(actor_name: str, ids: dict[str, int]) -> None:
+def _send(actor_name: str, ids: dict[str, int | str]) -> None:
     broker.get_actor(actor_name).send_with_options(kwargs=ids)
 
 

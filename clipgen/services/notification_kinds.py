@@ -34,3 +34,4 @@ class Kind:
     COUNTS_DECLINED = "counts_declined"
     POST_VERIFIED = "post_verified"
     POST_REFUSED = "post_refused"
+    CARD_PAYMENT_RECEIVED = "card_payment_received"

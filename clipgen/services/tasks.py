@@ -28,9 +28,10 @@ UPLOAD_TO_YOUTUBE = "upload_to_youtube"
 SYNC_VIEWS = "sync_views"
 VERIFY_POST = "verify_post"
 SEND_EMAIL = "send_email"
+PROCESS_STRIPE_EVENT = "process_stripe_event"
 
 
-Sender = Callable[[str, dict[str, int]], None]
+Sender = Callable[[str, dict[str, int | str]], None]
 _sender: Sender | None = None
 
 
@@ -44,12 +45,12 @@ def install_sender(sender: Sender) -> None:
     _sender = sender
 
 
-def send_after_commit(session: Session, actor_name: str, **ids: int) -> None:
+def send_after_commit(session: Session, actor_name: str, **ids: int | str) -> None:
     """Queue `actor_name(**ids)` for when `session` commits."""
     after_commit(session, lambda: send_now(actor_name, **ids))
 
 
-def send_now(actor_name: str, **ids: int) -> None:
+def send_now(actor_name: str, **ids: int | str) -> None:
     """Send `actor_name(**ids)` on the configured broker (for scheduled work and recovery)."""
     if _sender is None:
         raise NoSender(

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
+import workers  # noqa: F401  (installs the sender: a stored event is sent to a worker)
 from clipgen import routes
 from clipgen.api import files_app
 from clipgen.config import get_settings

@@ -38,6 +38,7 @@ PLATFORM_KINDS = (
     AccountKind.PLATFORM_REVENUE,
     AccountKind.EXTERNAL_DEPOSITS,
     AccountKind.EXTERNAL_PAYOUTS,
+    AccountKind.PAYMENT_FEES,
 )
 USER_KINDS = (
     AccountKind.CLIENT_AVAILABLE,
