@@ -158,13 +158,9 @@ class Settings(BaseSettings):
     stripe_connect_webhook_secret: SecretStr = SecretStr("")
     # Where Stripe is: changed only to point the stripe library at a local fake.
     stripe_api_url: str = ""
-    # The country of clippers' Connect Express accounts.
-    stripe_connect_country: str = "US"
     # What a client may add by card at once, in cents ($10 to $10,000 by default).
     card_deposit_min_cents: int = Field(default=1000, gt=0)
     card_deposit_max_cents: int = Field(default=1_000_000, gt=0)
-    # When the ledger is compared with Stripe's balance transactions (crontab, UTC).
-    reconciliation_cron: str = "30 5 * * *"
 
     # Email notifications (unset: none are sent; the bell works the same). A secret,
     # since the URL carries the SMTP password. EMAIL_FROM defaults to no-reply at

@@ -34,6 +34,7 @@ from clipgen.services.errors import InvalidInput
 from clipgen.services.money import stripe_api
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import Posting, Purpose, account, post_transaction
+from clipgen.services.money.stripe_api import NotYet
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import notify
 
@@ -50,11 +51,6 @@ def deposit_key(checkout_session_id: str) -> str:
     return f"deposit:stripe:{checkout_session_id}"[:128]
 
 
-def _limits() -> tuple[int, int]:
-    settings = get_settings()
-    return settings.card_deposit_min_cents, settings.card_deposit_max_cents
-
-
 def start_card_payment(
     *, session: Session, actor: UserView, amount_cents: Any, request_key: str
 ) -> Checkout:
@@ -63,7 +59,8 @@ def start_card_payment(
     require_role(actor, Role.CLIENT)
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         raise InvalidInput("Enter the amount in dollars, e.g. 50 or 50.00.")
-    low, high = _limits()
+    settings = get_settings()
+    low, high = settings.card_deposit_min_cents, settings.card_deposit_max_cents
     if not low <= amount_cents <= high:
         raise InvalidInput(
             f"Add between {format_cents(low)} and {format_cents(high)} by card at a time."
@@ -128,15 +125,12 @@ def _locked(session: Session, *conditions) -> CardPayment | None:
     return session.exec(select(CardPayment).where(*conditions).with_for_update()).first()
 
 
-def _ours(session: Session, obj: dict[str, Any], *, by_session: bool) -> CardPayment | None:
-    """The card payment a Stripe object is about, locked; None for a payment that is not
-    ClipGen's (another integration on the same Stripe account)."""
-    if by_session and obj.get("id"):
-        found = _locked(session, col(CardPayment.checkout_session_id) == str(obj["id"]))
-        if found is not None:
-            return found
-    if not by_session and obj.get("id"):
-        found = _locked(session, col(CardPayment.payment_intent_id) == str(obj["id"]))
+def _ours(session: Session, obj: dict[str, Any], stripe_id: Any) -> CardPayment | None:
+    """The card payment a Stripe object is about (found by the object's id in the column
+    `stripe_id`, else by the payment id in its metadata), locked; None for a payment that
+    is not ClipGen's (another integration on the same Stripe account)."""
+    if obj.get("id"):
+        found = _locked(session, stripe_id == str(obj["id"]))
         if found is not None:
             return found
     wanted = (obj.get("metadata") or {}).get("card_payment_id")
@@ -148,7 +142,7 @@ def _ours(session: Session, obj: dict[str, Any], *, by_session: bool) -> CardPay
 def on_checkout_completed(session: Session, obj: dict[str, Any]) -> str:
     """`checkout.session.completed` / `.async_payment_succeeded`: book it if paid, else
     wait for the delayed payment."""
-    payment = _ours(session, obj, by_session=True)
+    payment = _ours(session, obj, col(CardPayment.checkout_session_id))
     if payment is None:
         return "Not a ClipGen card payment."
     if payment.checkout_session_id and payment.checkout_session_id != obj.get("id"):
@@ -165,7 +159,7 @@ def on_checkout_completed(session: Session, obj: dict[str, Any]) -> str:
 
 def on_payment_succeeded(session: Session, obj: dict[str, Any]) -> str:
     """`payment_intent.succeeded`: the money arrived (first, or after a delay)."""
-    payment = _ours(session, obj, by_session=False)
+    payment = _ours(session, obj, col(CardPayment.payment_intent_id))
     if payment is None:
         return "Not a ClipGen card payment."
     payment.payment_intent_id = str(obj["id"])
@@ -173,7 +167,7 @@ def on_payment_succeeded(session: Session, obj: dict[str, Any]) -> str:
 
 
 def on_checkout_expired(session: Session, obj: dict[str, Any]) -> str:
-    payment = _ours(session, obj, by_session=True)
+    payment = _ours(session, obj, col(CardPayment.checkout_session_id))
     if payment is None:
         return "Not a ClipGen card payment."
     if payment.status in (CardPaymentStatus.OPEN, CardPaymentStatus.PROCESSING):
@@ -258,7 +252,3 @@ def _book(session: Session, payment: CardPayment) -> str:
         transaction_id=deposit.id,
     )
     return f"Booked {format_cents(received)} for card payment #{payment.id}."
-
-
-class NotYet(Exception):
-    """Stripe's events came before what they depend on: the event is worked again later."""

@@ -24,8 +24,8 @@ class StripeUnavailable(ServiceError):
     """Stripe could not be reached or refused the request; nothing was changed here."""
 
 
-def configured() -> bool:
-    return get_settings().stripe_configured
+class NotYet(Exception):
+    """Stripe's events came before what they depend on: the event is worked again later."""
 
 
 def client() -> stripe.StripeClient:

@@ -109,14 +109,12 @@ HANDLERS = {
     "payment_intent.succeeded": cards.on_payment_succeeded,
 }
 
-NotYet = cards.NotYet
-
 
 def process(session: Session, event_id: str) -> str:
     """Work one stored event, once: the row is locked, so two workers given the same
-    event do it one after the other and the second finds it done. Raises `NotYet` (the
-    caller retries later, the event stays unprocessed) when it depends on an event that
-    has not been worked yet."""
+    event do it one after the other and the second finds it done. Raises
+    `stripe_api.NotYet` (the caller retries later, the event stays unprocessed) when it
+    depends on an event that has not been worked yet."""
     row = session.exec(
         select(StripeEvent).where(col(StripeEvent.id) == event_id).with_for_update()
     ).first()
