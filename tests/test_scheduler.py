@@ -40,7 +40,7 @@ from workers.market import (
     expire_claims,
     warn_expiring_claims,
 )
-from workers.money import recover_stripe_events, release_matured_earnings
+from workers.money import reconcile_stripe, recover_stripe_events, release_matured_earnings
 from workers.publishing import recover_stale_uploads, sync_views
 from workers.scheduler import (
     SCHEDULE,
@@ -85,6 +85,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         (close_due_campaigns, "every 15m"),
         (recover_stale_uploads, "every 5m"),
         (recover_stripe_events, "every 5m"),
+        (reconcile_stripe, "30 3 * * *"),
         (recover_stale_emails, "every 5m"),
         (sync_views, "0 4 * * *"),
     ]
@@ -103,6 +104,7 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         "close_due_campaigns",
         "recover_stale_uploads",
         "recover_stripe_events",
+        "reconcile_stripe",
         "recover_stale_emails",
         "sync_views",
     }
@@ -119,6 +121,12 @@ def test_the_schedule_lists_every_periodic_actor_with_its_trigger() -> None:
         datetime(2026, 3, 1, 10, 35, tzinfo=UTC),
         datetime(2026, 3, 1, 11, 35, tzinfo=UTC),
     ]
+    # The Stripe reconciliation: daily at 03:30 UTC, the message good for a day.
+    assert _fires(jobs["reconcile_stripe"].trigger, start) == [
+        datetime(2026, 3, 2, 3, 30, tzinfo=UTC),
+        datetime(2026, 3, 3, 3, 30, tzinfo=UTC),
+    ]
+    assert jobs["reconcile_stripe"].args == (reconcile_stripe, 24 * HOUR * 1000)
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
     # Each job sends its actor; the message expires after one period (a minute at least).

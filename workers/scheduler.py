@@ -48,7 +48,7 @@ from workers.market import (
     expire_claims,
     warn_expiring_claims,
 )
-from workers.money import recover_stripe_events, release_matured_earnings
+from workers.money import reconcile_stripe, recover_stripe_events, release_matured_earnings
 from workers.publishing import recover_stale_uploads, sync_views
 
 log = logging.getLogger("workers.scheduler")
@@ -97,6 +97,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled(recover_stale_uploads, "every 5m"),
     # Stripe webhook events stored but not worked (a lost message, retries given up).
     Scheduled(recover_stripe_events, "every 5m"),
+    # Yesterday's Stripe balance transactions against the ledger (only with Stripe set up).
+    Scheduled(reconcile_stripe, "30 3 * * *"),
     # Emails no worker is on (a worker that died while sending, a lost message).
     Scheduled(recover_stale_emails, "every 5m"),
     # The views of every published clip, and the money that follows them (VIEW_SYNC_CRON,

@@ -29,6 +29,8 @@ SYNC_VIEWS = "sync_views"
 VERIFY_POST = "verify_post"
 SEND_EMAIL = "send_email"
 PROCESS_STRIPE_EVENT = "process_stripe_event"
+SEND_STRIPE_PAYOUT = "send_stripe_payout"
+AUTO_APPROVE_PAYOUT = "auto_approve_payout"
 
 
 Sender = Callable[[str, dict[str, int | str]], None]

@@ -6,9 +6,6 @@ Each scenario runs a few rounds, each round with new people, to shake out races.
 
 from __future__ import annotations
 
-import itertools
-from datetime import timedelta
-
 import pytest
 from sqlmodel import Session, func, select
 
@@ -21,19 +18,18 @@ from clipgen.models import (
     PayoutStatus,
     Role,
     TransactionKind,
-    utcnow,
 )
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput
-from clipgen.services.money import earnings, funds, holds, payouts
+from clipgen.services.money import earnings, payouts
 from clipgen.services.money.ledger import InsufficientFunds
 from tests.support.concurrency import balance_of, books_are_sound, race
-from tests.support.money import approved_submission, campaign, person
+from tests.support.money import approved_submission, funded_campaign, person
+from tests.support.money import clipper_with_available as made_clipper_with_available
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 ROUNDS = 5
-_references = itertools.count(1)
 
 
 @pytest.fixture
@@ -46,29 +42,16 @@ def staff(database_url: str) -> tuple[UserView, UserView]:
 def _funded_campaign(
     session: Session, admin: UserView, client: UserView, *, price_cents: int, budget_cents: int
 ) -> Campaign:
-    funds.record_deposit(
-        session=session,
-        actor=admin,
-        client_id=client.id,
-        amount_cents=budget_cents,
-        reference=f"wire-{next(_references)}",
+    return funded_campaign(
+        session, admin, client, price_cents=price_cents, budget_cents=budget_cents
     )
-    row = campaign(session, client, price_cents=price_cents, budget_cents=budget_cents)
-    funds.reserve_campaign_budget(session=session, campaign_id=row.id)
-    return row
 
 
 def clipper_with_available(staff, cents: int) -> UserView:
-    """A new clipper with exactly `cents` available, earned the real way: an approved clip
-    (Bronze: 70%) whose hold has ended."""
+    """A new clipper with exactly `cents` available (an approved clip, hold ended)."""
     admin, client = staff
-    price = -(-cents * 100 // 70)  # the smallest price whose 70% share is `cents`
     with session_scope() as session:
-        clipper = person(session, Role.CLIPPER, "ada")
-        row = _funded_campaign(session, admin, client, price_cents=price, budget_cents=price)
-        submission = approved_submission(session, row, clipper)
-        earnings.book_approval(session=session, submission_id=submission.id)
-        holds.release_matured_earnings(session=session, now=utcnow() + timedelta(days=30))
+        clipper = made_clipper_with_available(session, admin, client, cents)
     assert balance_of(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id) == cents
     return clipper
 

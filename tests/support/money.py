@@ -22,9 +22,11 @@ from clipgen.models import (
 )
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
+from clipgen.services.money import earnings, funds, holds
 
 PASSWORD = "a sturdy passphrase"
 _numbers = itertools.count(1)
+_references = itertools.count(1)
 
 
 def person(session: Session, role: str, name: str = "") -> UserView:
@@ -112,3 +114,33 @@ def verified(session: Session, post: Publication, by: str = "youtube") -> Public
     session.add(post)
     session.flush()
     return post
+
+
+def funded_campaign(
+    session: Session, admin: UserView, client: UserView, *, price_cents: int, budget_cents: int
+) -> Campaign:
+    """An active campaign of `client`, its budget deposited (by hand) and in escrow."""
+    funds.record_deposit(
+        session=session,
+        actor=admin,
+        client_id=client.id,
+        amount_cents=budget_cents,
+        reference=f"wire-{next(_references)}",
+    )
+    row = campaign(session, client, price_cents=price_cents, budget_cents=budget_cents)
+    funds.reserve_campaign_budget(session=session, campaign_id=row.id)
+    return row
+
+
+def clipper_with_available(
+    session: Session, admin: UserView, client: UserView, cents: int
+) -> UserView:
+    """A new clipper with exactly `cents` available, earned the real way: an approved clip
+    (Bronze: 70%) whose hold has ended."""
+    price = -(-cents * 100 // 70)  # the smallest price whose 70% share is `cents`
+    clipper = person(session, Role.CLIPPER, "ada")
+    row = funded_campaign(session, admin, client, price_cents=price, budget_cents=price)
+    submission = approved_submission(session, row, clipper)
+    earnings.book_approval(session=session, submission_id=submission.id)
+    holds.release_matured_earnings(session=session, now=utcnow() + timedelta(days=30))
+    return clipper

@@ -115,11 +115,18 @@ def _earning_rows(session: Session, clipper_id: int):
         "pending": amount_if(kind == AccountKind.CLIPPER_PENDING),
         "available": amount_if(kind == AccountKind.CLIPPER_AVAILABLE),
         "in_payout": amount_if(kind == AccountKind.CLIPPER_PAYOUT_PENDING),
-        # Paid money leaves "in payout" for the outside world.
+        # Paid money leaves "in payout" for the outside world; a payout Stripe could not
+        # pay comes back into "available", and so is no longer paid.
         "paid": -amount_if(
             and_(
                 kind == AccountKind.CLIPPER_PAYOUT_PENDING,
                 LedgerTransaction.kind == TransactionKind.PAYOUT_PAID,
+            )
+        )
+        - amount_if(
+            and_(
+                kind == AccountKind.CLIPPER_AVAILABLE,
+                LedgerTransaction.kind == TransactionKind.PAYOUT_RETURNED,
             )
         ),
     }

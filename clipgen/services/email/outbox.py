@@ -25,6 +25,7 @@ SUBJECTS = {
     Kind.SUBMISSION_REJECTED: "Your clip was rejected",
     Kind.REVISION_REQUESTED: "A revision of your clip was requested",
     Kind.PAYOUT_PAID: "Your payout was paid",
+    Kind.PAYOUT_FAILED: "Your payout could not be paid",
     Kind.CAMPAIGN_EXHAUSTED: "Your campaign has spent its budget",
     Kind.FLAG_RAISED: "A post was flagged for review",
 }

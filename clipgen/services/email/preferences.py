@@ -43,7 +43,12 @@ EMAIL_GROUPS: tuple[EmailGroup, ...] = (
         (Kind.SUBMISSION_APPROVED, Kind.SUBMISSION_REJECTED, Kind.REVISION_REQUESTED),
         (Role.CLIPPER,),
     ),
-    EmailGroup("payout_paid", "A payout of mine was paid", (Kind.PAYOUT_PAID,), (Role.CLIPPER,)),
+    EmailGroup(
+        "payout_paid",
+        "A payout of mine was paid, or could not be paid",
+        (Kind.PAYOUT_PAID, Kind.PAYOUT_FAILED),
+        (Role.CLIPPER,),
+    ),
     EmailGroup(
         "campaign_exhausted",
         "A campaign of mine has spent its budget",

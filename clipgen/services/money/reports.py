@@ -68,7 +68,9 @@ def clipper_balances(*, session: Session, actor: UserView) -> ClipperBalances:
     found = balances_by_code(session, codes)
     paid = session.exec(
         select(func.coalesce(func.sum(Payout.amount_cents), 0)).where(
-            Payout.clipper_id == actor.id, Payout.status == PayoutStatus.PAID
+            Payout.clipper_id == actor.id,
+            # Processing: it left ClipGen for the clipper's Stripe account and their bank.
+            col(Payout.status).in_((PayoutStatus.PAID, PayoutStatus.PROCESSING)),
         )
     ).one()
     return ClipperBalances(
@@ -122,18 +124,54 @@ def describe(transaction: LedgerTransaction, campaign_title: str | None) -> str:
         return f"Hold ended: earnings of {submission}{of_campaign} became available"
     if kind == TransactionKind.PAYOUT_REQUEST:
         return f"Payout #{transaction.payout_id} requested"
+    if kind == TransactionKind.PAYOUT_PAID and details.get("provider") == "stripe":
+        return f"Payout #{transaction.payout_id} sent to your Stripe account for your bank"
     if kind == TransactionKind.PAYOUT_PAID:
         return f"Payout #{transaction.payout_id} paid (reference {details.get('reference', '')})"
+    if kind == TransactionKind.PAYOUT_RETURNED:
+        reason = details.get("reason") or "Stripe could not pay it"
+        return f"Payout #{transaction.payout_id} returned to your balance: {reason}"
     if kind == TransactionKind.PAYOUT_REJECTED:
         return f"Payout #{transaction.payout_id} rejected: {details.get('reason', '')}"
+    if kind == TransactionKind.DEPOSIT and details.get("provider") == "stripe":
+        return "Card payment (Stripe's fee paid by ClipGen)"
     if kind == TransactionKind.DEPOSIT:
         return f"Deposit (reference {details.get('reference', '')})"
+    if kind in _CARD_KINDS:
+        return _describe_card(kind, details)
     named = f"“{campaign_title}”" if campaign_title else "a campaign"
     if kind == TransactionKind.CAMPAIGN_RESERVE:
         return f"Budget of {named} moved to its escrow"
     if kind == TransactionKind.CAMPAIGN_RELEASE:
         return f"Unspent budget of {named} returned"
     return transaction.memo or kind
+
+
+_CARD_KINDS = (
+    TransactionKind.CARD_REFUND,
+    TransactionKind.DISPUTE_HOLD,
+    TransactionKind.DISPUTE_WON,
+    TransactionKind.DISPUTE_LOST,
+)
+
+
+def _describe_card(kind: str, details: dict) -> str:
+    """A card refund or dispute, in words (with what ClipGen covered, if anything)."""
+    amount = format_cents(int(details.get("amount_cents", 0)))
+    platform = int(details.get("platform_cents", 0))
+    covered = f"; ClipGen covered {format_cents(platform)} already spent" if platform else ""
+    if kind == TransactionKind.CARD_REFUND:
+        return (
+            f"Refund of {amount} to your card (refund {details.get('stripe_source', '')}){covered}"
+        )
+    if kind == TransactionKind.DISPUTE_HOLD:
+        return (
+            f"Held: a card payment of {amount} is disputed by the cardholder's bank, "
+            f"until the bank decides{covered}"
+        )
+    if kind == TransactionKind.DISPUTE_WON:
+        return f"Dispute won: the hold on a card payment of {amount} was released"
+    return f"Dispute lost: the card payment of {amount} went back to the cardholder"
 
 
 @dataclass(frozen=True)

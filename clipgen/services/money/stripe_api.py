@@ -24,6 +24,10 @@ class StripeUnavailable(ServiceError):
     """Stripe could not be reached or refused the request; nothing was changed here."""
 
 
+class StripeRefused(StripeUnavailable):
+    """Stripe understood the request and refused it (asking again will not help)."""
+
+
 class NotYet(Exception):
     """Stripe's events came before what they depend on: the event is worked again later."""
 
@@ -64,5 +68,8 @@ def call(what: str, request: Callable[[stripe.StripeClient], T]) -> T:
         ) from None
     except stripe.StripeError as error:
         log.warning("Stripe refused to %s: %s", what, error.user_message or error)
-        words = error.user_message or "Stripe refused the request"
-        raise StripeUnavailable(f"Could not {what}: {words}.") from None
+        words = (error.user_message or "Stripe refused the request").rstrip(".")
+        refused = isinstance(error, stripe.InvalidRequestError | stripe.CardError)
+        raise (StripeRefused if refused else StripeUnavailable)(
+            f"Could not {what}: {words}."
+        ) from None

@@ -22,7 +22,7 @@ from clipgen.config import get_settings
 from clipgen.models import StripeEvent, utcnow
 from clipgen.services import tasks
 from clipgen.services.errors import InvalidInput
-from clipgen.services.money import cards
+from clipgen.services.money import cards, connect, stripe_payouts
 
 MAX_PAYLOAD_BYTES = 512 * 1024
 # How old a signature may be (Stripe's own default): a replayed old delivery is refused.
@@ -107,6 +107,16 @@ HANDLERS = {
     "checkout.session.async_payment_succeeded": cards.on_checkout_completed,
     "checkout.session.expired": cards.on_checkout_expired,
     "payment_intent.succeeded": cards.on_payment_succeeded,
+    "charge.refunded": cards.on_charge_refunded,
+    "refund.updated": cards.on_refund_updated,
+    "charge.refund.updated": cards.on_refund_updated,
+    "charge.dispute.created": cards.on_dispute_created,
+    "charge.dispute.funds_withdrawn": cards.on_dispute_created,
+    "charge.dispute.closed": cards.on_dispute_closed,
+    "account.updated": connect.on_account_updated,
+    "transfer.reversed": stripe_payouts.on_transfer_reversed,
+    "payout.paid": stripe_payouts.on_payout_paid,
+    "payout.failed": stripe_payouts.on_payout_failed,
 }
 
 
