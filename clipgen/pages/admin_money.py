@@ -1,5 +1,6 @@
 """Admin Payouts (the queue of payout requests, decisions, CSV) and Admin Money (the
-platform's totals, the ledger check, deposits and earnings holds)."""
+platform's totals, the ledger check, the Stripe reconciliation, deposits, earnings holds
+and the automatic payout approval limit)."""
 
 from __future__ import annotations
 
@@ -55,22 +56,37 @@ def _queue_row(row: rx.Var) -> rx.Component:
             rx.form(
                 rx.hstack(
                     rx.el.input(type="hidden", name="payout_id", value=row["id"]),
-                    rx.input(
-                        name="reference",
-                        placeholder="Transfer reference",
-                        auto_complete="off",
-                        width="220px",
-                        custom_attrs={
-                            "data-testid": "approve-reference",
-                            "aria-label": "Transfer reference",
-                        },
-                    ),
-                    rx.button(
-                        rx.icon("circle-check", size=14),
-                        "Mark paid",
-                        type="submit",
-                        color_scheme="green",
-                        custom_attrs={"data-testid": "approve-submit"},
+                    rx.cond(
+                        row["via_stripe"] == "yes",
+                        # The clipper's Stripe account is ready: approving sends the money.
+                        rx.button(
+                            rx.icon("send", size=14),
+                            "Pay through Stripe",
+                            type="submit",
+                            color_scheme="green",
+                            custom_attrs={"data-testid": "approve-stripe"},
+                        ),
+                        rx.hstack(
+                            rx.input(
+                                name="reference",
+                                placeholder="Transfer reference",
+                                auto_complete="off",
+                                width="220px",
+                                custom_attrs={
+                                    "data-testid": "approve-reference",
+                                    "aria-label": "Transfer reference",
+                                },
+                            ),
+                            rx.button(
+                                rx.icon("circle-check", size=14),
+                                "Mark paid",
+                                type="submit",
+                                color_scheme="green",
+                                custom_attrs={"data-testid": "approve-submit"},
+                            ),
+                            spacing="2",
+                            align="center",
+                        ),
                     ),
                     rx.spacer(),
                     rx.button(
@@ -424,6 +440,164 @@ def _hold_forms() -> rx.Component:
     )
 
 
+def _run_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row["day"], size="2", weight="medium", white_space="nowrap")),
+        rx.table.cell(rx.text(row["stripe"], size="2")),
+        rx.table.cell(rx.text(row["ledger"], size="2")),
+        rx.table.cell(rx.text(row["matched"], size="2")),
+        rx.table.cell(
+            rx.badge(
+                row["mismatches"],
+                color_scheme=rx.match(
+                    row["status"], ("matched", "green"), ("mismatches", "red"), "amber"
+                ),
+                variant="soft",
+            )
+        ),
+        rx.table.cell(rx.text(row["summary"], size="2")),
+        rx.table.cell(rx.text(row["ran_at"], size="2", white_space="nowrap")),
+        custom_attrs={"data-testid": "reconciliation-run", "data-status": row["status"]},
+    )
+
+
+def _mismatch_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row["day"], size="2", white_space="nowrap")),
+        rx.table.cell(rx.badge(row["kind_words"], color_scheme="red", variant="soft")),
+        rx.table.cell(rx.code(row["source"], size="1")),
+        rx.table.cell(rx.text(row["stripe"], size="2")),
+        rx.table.cell(rx.text(row["ledger"], size="2")),
+        rx.table.cell(rx.text(row["words"], size="2")),
+        custom_attrs={"data-testid": "reconciliation-mismatch", "data-kind": row["kind"]},
+    )
+
+
+def _reconciliation() -> rx.Component:
+    return section(
+        "Stripe reconciliation",
+        error_callout(AdminMoneyState.reconciliation_error, "reconciliation-error"),
+        rx.cond(
+            AdminMoneyState.reconciliation_runs.length() == 0,
+            rx.text(
+                "No reconciliation has run yet.",
+                size="2",
+                color=rx.color("gray", 11),
+                custom_attrs={"data-testid": "reconciliation-empty"},
+            ),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Day"),
+                            rx.table.column_header_cell("At Stripe"),
+                            rx.table.column_header_cell("In the ledger"),
+                            rx.table.column_header_cell("Matched"),
+                            rx.table.column_header_cell("Mismatches"),
+                            rx.table.column_header_cell("Outcome"),
+                            rx.table.column_header_cell("Ran"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(AdminMoneyState.reconciliation_runs, _run_row)),
+                    variant="surface",
+                    size="1",
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            AdminMoneyState.reconciliation_mismatches.length() > 0,
+            rx.vstack(
+                rx.heading("Mismatches", size="3"),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Day"),
+                                rx.table.column_header_cell("What"),
+                                rx.table.column_header_cell("Stripe object"),
+                                rx.table.column_header_cell("Stripe"),
+                                rx.table.column_header_cell("Ledger"),
+                                rx.table.column_header_cell("Details"),
+                            )
+                        ),
+                        rx.table.body(
+                            rx.foreach(AdminMoneyState.reconciliation_mismatches, _mismatch_row)
+                        ),
+                        variant="surface",
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "Reconcile yesterday",
+            variant="soft",
+            on_click=AdminMoneyState.reconcile_yesterday,
+            custom_attrs={"data-testid": "reconcile-yesterday"},
+        ),
+        subtitle=(
+            "Each night, yesterday's Stripe balance transactions are compared with the "
+            "ledger's Stripe bookings: amounts and Stripe's fees, by Stripe object. Stripe's "
+            "payouts to the platform's own bank are not compared."
+        ),
+    )
+
+
+def _auto_approve_form() -> rx.Component:
+    return section(
+        "Automatic payout approval",
+        rx.text(
+            "Now: ",
+            rx.text.strong(
+                AdminMoneyState.auto_approve_limit,
+                custom_attrs={"data-testid": "auto-approve-current"},
+            ),
+            size="2",
+        ),
+        error_callout(AdminMoneyState.auto_approve_error, "auto-approve-error"),
+        rx.form(
+            rx.hstack(
+                rx.text("Approve payouts automatically up to", size="2"),
+                rx.input(
+                    rx.input.slot("$"),
+                    name="limit",
+                    default_value=AdminMoneyState.auto_approve_input,
+                    placeholder="0",
+                    input_mode="decimal",
+                    auto_complete="off",
+                    width="140px",
+                    custom_attrs={
+                        "data-testid": "auto-approve-limit",
+                        "aria-label": "Automatic approval limit in dollars",
+                    },
+                ),
+                rx.text("(0 = off)", size="2", color=rx.color("gray", 11)),
+                rx.button(
+                    "Save",
+                    type="submit",
+                    custom_attrs={"data-testid": "auto-approve-submit"},
+                ),
+                spacing="3",
+                align="center",
+                wrap="wrap",
+            ),
+            key=AdminMoneyState.auto_approve_form_key,
+            on_submit=AdminMoneyState.save_auto_approve,
+            width="100%",
+        ),
+        subtitle="Requests up to this amount are paid without waiting for an admin.",
+    )
+
+
 @template(routes.ADMIN_MONEY, "Money", role="admin", on_load=AdminMoneyState.open_page)
 def admin_money() -> rx.Component:
     return rx.vstack(
@@ -487,6 +661,7 @@ def admin_money() -> rx.Component:
             ),
         ),
         _ledger_check(),
+        rx.cond(AdminMoneyState.stripe_on, _reconciliation()),
         rx.grid(
             _deposit_form(),
             _hold_forms(),
@@ -494,6 +669,7 @@ def admin_money() -> rx.Component:
             spacing="4",
             width="100%",
         ),
+        _auto_approve_form(),
         spacing="4",
         width="100%",
     )

@@ -77,7 +77,8 @@ def _campaigns() -> rx.Component:
     )
 
 
-def _add_funds() -> rx.Component:
+def _manual_funds() -> rx.Component:
+    """Without Stripe: an admin records each transfer."""
     return rx.callout(
         rx.text(
             rx.text.strong("Adding funds. "),
@@ -89,6 +90,167 @@ def _add_funds() -> rx.Component:
         color_scheme="blue",
         width="100%",
         custom_attrs={"data-testid": "add-funds"},
+    )
+
+
+def _card_funds() -> rx.Component:
+    """With Stripe: pay by card on Stripe's Checkout page; booked when Stripe confirms."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("credit-card", size=18, color=rx.color("accent", 10)),
+                rx.heading("Add funds", size="4"),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(
+                "Pay by card on Stripe's secure page; the money is added to your available "
+                "balance as soon as Stripe confirms the payment. Between ",
+                rx.text.strong(BillingState.card_minimum),
+                " and ",
+                rx.text.strong(BillingState.card_maximum),
+                " at a time. Stripe's fee is paid by ClipGen: every dollar you pay is added.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+            error_callout(BillingState.card_error, "card-error"),
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        rx.input.slot("$"),
+                        name="amount",
+                        placeholder="50.00",
+                        input_mode="decimal",
+                        auto_complete="off",
+                        width="200px",
+                        custom_attrs={
+                            "data-testid": "card-amount",
+                            "aria-label": "Amount in dollars",
+                        },
+                    ),
+                    rx.el.input(
+                        type="hidden", name="request_key", value=BillingState.card_request_key
+                    ),
+                    rx.button(
+                        rx.icon("lock", size=14),
+                        "Pay by card",
+                        type="submit",
+                        custom_attrs={"data-testid": "card-submit"},
+                    ),
+                    spacing="3",
+                    align="center",
+                    wrap="wrap",
+                ),
+                # A new key after each payment started draws the form afresh, empty.
+                key=BillingState.card_request_key,
+                on_submit=BillingState.add_funds,
+                width="100%",
+            ),
+            rx.text(
+                "Paying by bank transfer instead? An admin adds it when it arrives.",
+                size="1",
+                color=rx.color("gray", 10),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "card-funds"},
+    )
+
+
+def _checkout_notice() -> rx.Component:
+    """What happened at Stripe's Checkout, when it sent the browser back here."""
+    return rx.cond(
+        BillingState.checkout_notice != "",
+        rx.callout(
+            BillingState.checkout_notice,
+            icon=rx.cond(BillingState.checkout_status == "done", "circle-check", "info"),
+            color_scheme=rx.cond(BillingState.checkout_status == "done", "green", "gray"),
+            role="status",
+            width="100%",
+            custom_attrs={"data-testid": "checkout-notice"},
+        ),
+    )
+
+
+CARD_STATUS_COLORS = (
+    ("open", "amber"),
+    ("processing", "blue"),
+    ("paid", "green"),
+    ("expired", "gray"),
+)
+
+
+def _card_payment_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(row["created_at"], size="2", white_space="nowrap")),
+        rx.table.cell(
+            rx.text(row["amount"], size="2", weight="medium"),
+            text_align="right",
+            custom_attrs={"data-testid": "card-payment-amount"},
+        ),
+        rx.table.cell(
+            rx.badge(
+                row["status_words"],
+                color_scheme=rx.match(row["status"], *CARD_STATUS_COLORS, "gray"),
+                variant="soft",
+                custom_attrs={"data-testid": "card-payment-status"},
+            )
+        ),
+        rx.table.cell(rx.text(row["paid_at"], size="2", white_space="nowrap")),
+        custom_attrs={"data-testid": "card-payment-row", "data-status": row["status"]},
+    )
+
+
+def _card_payments() -> rx.Component:
+    return section(
+        "Card payments",
+        rx.hstack(
+            rx.text(
+                "Your latest payments by card and where each one is.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+            rx.spacer(),
+            rx.button(
+                rx.icon("refresh-cw", size=14),
+                "Refresh",
+                variant="soft",
+                size="1",
+                on_click=BillingState.refresh,
+                custom_attrs={"data-testid": "card-payments-refresh"},
+            ),
+            align="center",
+            width="100%",
+        ),
+        rx.cond(
+            BillingState.card_payments.length() == 0,
+            rx.text(
+                "No card payments yet.",
+                size="2",
+                color=rx.color("gray", 11),
+                custom_attrs={"data-testid": "card-payments-empty"},
+            ),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Started"),
+                            rx.table.column_header_cell("Amount", text_align="right"),
+                            rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Added"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(BillingState.card_payments, _card_payment_row)),
+                    variant="surface",
+                    size="1",
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+        ),
     )
 
 
@@ -113,7 +275,9 @@ def billing() -> rx.Component:
                 "lock",
             ),
         ),
-        _add_funds(),
+        _checkout_notice(),
+        rx.cond(BillingState.cards_on, _card_funds(), _manual_funds()),
+        rx.cond(BillingState.cards_on, _card_payments()),
         _campaigns(),
         section(
             "History",

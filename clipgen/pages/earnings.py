@@ -55,7 +55,11 @@ def _request_form() -> rx.Component:
             rx.text.strong(EarningsState.available),
             "), at least ",
             EarningsState.minimum_payout,
-            ". An admin pays it by bank transfer and records the reference.",
+            rx.cond(
+                EarningsState.payout_setup["status"] == "ready",
+                ". Once an admin approves it, Stripe pays it to your bank.",
+                ". An admin pays it by bank transfer and records the reference.",
+            ),
             size="2",
             color=rx.color("gray", 11),
         ),
@@ -90,6 +94,46 @@ def _request_form() -> rx.Component:
             on_submit=EarningsState.request_payout,
             width="100%",
         ),
+    )
+
+
+def _payout_setup() -> rx.Component:
+    """Where payouts go: the clipper's Stripe account, and what Stripe still needs."""
+    setup = EarningsState.payout_setup
+    card = section(
+        "Payouts to your bank",
+        rx.hstack(
+            status_badge(setup["status"]),
+            rx.text(setup["words"], size="2", custom_attrs={"data-testid": "payout-setup-words"}),
+            spacing="3",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(
+            setup["needs"] != "",
+            rx.text(
+                "Stripe still needs: ",
+                rx.text.strong(setup["needs"]),
+                ".",
+                size="2",
+                custom_attrs={"data-testid": "payout-setup-needs"},
+            ),
+        ),
+        error_callout(EarningsState.setup_error, "payout-setup-error"),
+        rx.cond(
+            setup["status"] != "ready",
+            rx.button(
+                rx.icon("landmark", size=14),
+                setup["button"],
+                on_click=EarningsState.set_up_payouts,
+                custom_attrs={"data-testid": "payout-setup"},
+            ),
+        ),
+    )
+    return rx.box(
+        card,
+        width="100%",
+        custom_attrs={"data-testid": "payout-setup-card", "data-status": setup["status"]},
     )
 
 
@@ -167,7 +211,7 @@ def earnings() -> rx.Component:
                 "Paid out",
                 EarningsState.paid_out,
                 "balance-paid",
-                "Sent to you so far.",
+                "Sent to you so far, or on its way to your bank.",
                 "circle-check",
             ),
         ),
@@ -177,6 +221,11 @@ def earnings() -> rx.Component:
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",
             width="100%",
+        ),
+        rx.cond(
+            (EarningsState.payout_setup["status"] != "manual")
+            & (EarningsState.payout_setup.length() > 0),
+            _payout_setup(),
         ),
         _payouts(),
         section(

@@ -7,8 +7,12 @@ id), which the services answer in words ("That campaign was not found.").
 
 from __future__ import annotations
 
+import re
+
 from clipgen.services.errors import InvalidInput
 from clipgen.services.money.amounts import parse_dollars
+
+_ZERO_DOLLARS = re.compile(r"\$?\s*0+(?:\.0{1,2})?")
 
 # The largest id a row can have (PostgreSQL's integer); a larger one is no row at all.
 MAX_ROW_ID = 2**31 - 1
@@ -63,3 +67,10 @@ def dollars(value: object, what: str = "The amount") -> int:
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be in dollars and cents, like 25.00.")
     return parse_dollars(value, what)
+
+
+def dollars_or_zero(value: object, what: str = "The amount") -> int:
+    """Cents from dollars typed in a form where 0 means "off"; otherwise as `dollars`."""
+    if isinstance(value, str) and _ZERO_DOLLARS.fullmatch(value.strip()):
+        return 0
+    return dollars(value, what)

@@ -10,20 +10,32 @@ from datetime import datetime
 
 import reflex as rx
 
+from clipgen.config import get_settings
 from clipgen.models import PayoutStatus, utcnow
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput
-from clipgen.services.money import funds, holds, payouts, reports
+from clipgen.services.money import (
+    cards,
+    connect,
+    funds,
+    holds,
+    money_settings,
+    payouts,
+    reconciliation,
+    reports,
+)
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import InvariantReport
 from clipgen.services.money.payouts import MIN_PAYOUT_CENTS, PayoutView
+from clipgen.services.money.reconciliation import RunView
 from clipgen.services.money.reports import StatementLine, StatementPage
 from clipgen.services.money.tiers import TierStanding
 from clipgen.state.formats import age, when
-from clipgen.state.forms import dollars, field, whole_number
+from clipgen.state.forms import dollars, dollars_or_zero, field, whole_number
 from clipgen.state.session import SessionState, shows_refusals
 
 STATEMENT_PER_PAGE = 20
+RECONCILIATION_RUNS_SHOWN = 10
 DECIDED_PAYOUTS_SHOWN = 50
 _REQUEST_KEY = re.compile(r"[0-9a-f]{32}")
 
@@ -44,8 +56,14 @@ def statement_row(line: StatementLine) -> dict[str, str]:
 
 
 def payout_row(view: PayoutView, now: datetime) -> dict[str, str]:
-    if view.status == PayoutStatus.PAID:
+    if view.status == PayoutStatus.PAID and view.provider == "stripe":
+        detail = "Paid to the bank through Stripe"
+    elif view.status == PayoutStatus.PAID:
         detail = f"Reference {view.reference}"
+    elif view.status == PayoutStatus.PROCESSING:
+        detail = "Sent through Stripe, on its way to the bank"
+    elif view.status == PayoutStatus.FAILED:
+        detail = f"Not paid, money returned: {view.failure_reason}"
     elif view.status == PayoutStatus.REJECTED:
         detail = f"Rejected: {view.rejection_reason}"
     else:
@@ -62,6 +80,8 @@ def payout_row(view: PayoutView, now: datetime) -> dict[str, str]:
         "requested_at": when(view.requested_at),
         "decided_at": when(view.decided_at),
         "age": age(view.requested_at, now),
+        # Approving sends it through Stripe (no reference to type).
+        "via_stripe": "yes" if view.stripe_ready else "",
     }
 
 
@@ -119,15 +139,40 @@ def _page_count(total: int, per_page: int) -> int:
 # --- clipper: Earnings ------------------------------------------------------------------
 
 
-def _earnings_view(*, session, actor: UserView, page: int):
-    """Balances, one statement page and the payouts, read in one unit of work."""
+def _earnings_view(*, session, actor: UserView, page: int, from_stripe: bool = False):
+    """Balances, one statement page, the payouts and the payout set-up, read in one unit
+    of work (back from Stripe's onboarding, the account is read from Stripe again)."""
+    setup = (
+        connect.refresh_account(session=session, actor=actor)
+        if from_stripe
+        else connect.my_payout_account(session=session, actor=actor)
+    )
     return (
         reports.clipper_balances(session=session, actor=actor),
         reports.clipper_statement(
             session=session, actor=actor, page=page, per_page=STATEMENT_PER_PAGE
         ),
         payouts.my_payouts(session=session, actor=actor),
+        setup,
     )
+
+
+# What the payout set-up card says for each state of the clipper's Stripe account.
+PAYOUT_SETUP_WORDS = {
+    "not set up": "Get paid straight to your bank: set up payouts with Stripe, our payments "
+    "partner. It takes a few minutes; ClipGen never sees your bank details.",
+    "incomplete": "Stripe needs a few more details before it can pay you.",
+    "ready": "Payouts go to your bank through Stripe, usually within 2 business days of approval.",
+}
+
+
+def payout_setup_card(view: connect.PayoutAccountView) -> dict[str, str]:
+    return {
+        "status": view.status,
+        "words": PAYOUT_SETUP_WORDS.get(view.status, ""),
+        "needs": ", ".join(view.needs),
+        "button": "Continue setting up" if view.connected else "Set up payouts",
+    }
 
 
 class EarningsState(SessionState):
@@ -144,6 +189,9 @@ class EarningsState(SessionState):
     payout_error: str = ""
     # One per form shown: a double click sends the same key twice, and the service pays once.
     request_key: str = ""
+    # The clipper's Stripe payout account (status "manual": this ClipGen pays by hand).
+    payout_setup: dict[str, str] = {}
+    setup_error: str = ""
 
     @rx.var
     def page_count(self) -> int:
@@ -156,7 +204,11 @@ class EarningsState(SessionState):
     @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        balances, statement, mine = self._call_service(_earnings_view, page=self.page)
+        back = self.router.url.query_parameters.get("payouts", "") in ("back", "retry")
+        balances, statement, mine, setup = self._call_service(
+            _earnings_view, page=self.page, from_stripe=back and not self.payout_setup
+        )
+        self.payout_setup = payout_setup_card(setup)
         self.pending = format_cents(balances.pending_cents)
         self.available = format_cents(balances.available_cents)
         self.in_payout = format_cents(balances.in_payout_cents)
@@ -174,8 +226,18 @@ class EarningsState(SessionState):
     def open_page(self):
         self.page = 1
         self.payout_error = ""
+        self.setup_error = ""
+        self.payout_setup = {}
         self.request_key = uuid.uuid4().hex
         return self._load()
+
+    @rx.event
+    @shows_refusals("setup_error", to_sign_in=False)
+    def set_up_payouts(self):
+        """Send the clipper to Stripe's onboarding for their payout account."""
+        self.setup_error = ""
+        url = self._call_service(connect.start_onboarding)
+        return rx.redirect(url)
 
     @rx.event
     def go_to_page(self, page: int):
@@ -208,6 +270,44 @@ class EarningsState(SessionState):
 # --- client: Billing ---------------------------------------------------------------------
 
 
+CARD_PAYMENTS_SHOWN = 20
+CHECKOUT_NOTICES = {
+    "done": (
+        "Payment received by Stripe; your balance updates as soon as Stripe confirms it "
+        "(usually seconds)."
+    ),
+    "cancelled": "Payment cancelled; nothing was charged.",
+}
+
+
+def card_payment_row(view: cards.CardPaymentView) -> dict[str, str]:
+    refunded = (
+        f"; {format_cents(view.refunded_cents)} refunded to the card" if view.refunded_cents else ""
+    )
+    return {
+        "id": str(view.id),
+        "amount": format_cents(view.amount_cents),
+        "status": str(view.status),
+        "status_words": view.status_words + refunded,
+        "created_at": when(view.created_at),
+        "paid_at": when(view.paid_at),
+    }
+
+
+def _billing_view(*, session, actor: UserView, page: int, with_cards: bool):
+    """Balances, escrow, one statement page and (with Stripe) the latest card payments,
+    read in one unit of work."""
+    billing = reports.client_billing(
+        session=session, actor=actor, page=page, per_page=STATEMENT_PER_PAGE
+    )
+    mine = (
+        cards.my_card_payments(session=session, actor=actor, limit=CARD_PAYMENTS_SHOWN)
+        if with_cards
+        else []
+    )
+    return billing, mine
+
+
 class BillingState(SessionState):
     available: str = ""
     held: str = ""
@@ -216,6 +316,17 @@ class BillingState(SessionState):
     page: int = 1
     total_lines: int = 0
     load_error: str = ""
+    # Add funds by card: shown only when Stripe is configured.
+    cards_on: bool = False
+    card_minimum: str = ""
+    card_maximum: str = ""
+    card_payments: list[dict[str, str]] = []
+    card_error: str = ""
+    # After Stripe's Checkout sent the browser back (`?checkout=done|cancelled`).
+    checkout_notice: str = ""
+    checkout_status: str = ""
+    # One per form shown: a double click sends the same key twice, and Stripe is asked once.
+    card_request_key: str = ""
 
     @rx.var
     def page_count(self) -> int:
@@ -224,9 +335,11 @@ class BillingState(SessionState):
     @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        billing = self._call_service(
-            reports.client_billing, page=self.page, per_page=STATEMENT_PER_PAGE
-        )
+        settings = get_settings()
+        self.cards_on = settings.stripe_configured
+        self.card_minimum = format_cents(settings.card_deposit_min_cents)
+        self.card_maximum = format_cents(settings.card_deposit_max_cents)
+        billing, mine = self._call_service(_billing_view, page=self.page, with_cards=self.cards_on)
         self.available = format_cents(billing.available_cents)
         self.held = format_cents(billing.held_cents)
         self.campaigns = [
@@ -240,6 +353,7 @@ class BillingState(SessionState):
             for item in billing.campaigns
         ]
         self._show_statement(billing.history)
+        self.card_payments = [card_payment_row(view) for view in mine]
         return None
 
     def _show_statement(self, statement: StatementPage) -> None:
@@ -248,6 +362,16 @@ class BillingState(SessionState):
     @rx.event
     def open_page(self):
         self.page = 1
+        self.card_error = ""
+        self.card_request_key = uuid.uuid4().hex
+        given = str(self.router.url.query_parameters.get("checkout", ""))
+        self.checkout_status = given if given in CHECKOUT_NOTICES else ""
+        self.checkout_notice = CHECKOUT_NOTICES.get(self.checkout_status, "")
+        return self._load()
+
+    @rx.event
+    def refresh(self):
+        """Read the balance and the card payments again (a payment Stripe just confirmed)."""
         return self._load()
 
     @rx.event
@@ -256,6 +380,23 @@ class BillingState(SessionState):
             return None
         self.page = max(1, min(page, self.page_count))
         return self._load()
+
+    @rx.event
+    @shows_refusals("card_error", to_sign_in=False)
+    def add_funds(self, form_data: dict):
+        """Start a card payment of the dollars typed and send the browser to Stripe's
+        Checkout; the money is booked when Stripe's webhook confirms the payment."""
+        self.card_error = ""
+        if not get_settings().stripe_configured:
+            raise InvalidInput("Card payments are not set up on this ClipGen.")
+        sent_key = field(form_data, "request_key")
+        key = sent_key if _REQUEST_KEY.fullmatch(sent_key) else self.card_request_key
+        amount_cents = dollars(form_data.get("amount") if isinstance(form_data, dict) else None)
+        checkout = self._call_service(
+            cards.start_card_payment, amount_cents=amount_cents, request_key=key
+        )
+        self.card_request_key = uuid.uuid4().hex
+        return rx.redirect(checkout.url)
 
 
 # --- admin: Payouts ----------------------------------------------------------------------
@@ -318,9 +459,10 @@ class AdminPayoutsState(SessionState):
             reference=field(form_data, "reference"),
         )
         self.action_payout_id = ""
+        via_stripe = paid.status == PayoutStatus.PROCESSING
+        done = "sent through Stripe." if via_stripe else "recorded as paid."
         return self._after(
-            f"Payout #{paid.id} of {format_cents(paid.amount_cents)} to {paid.clipper_name} "
-            "recorded as paid."
+            f"Payout #{paid.id} of {format_cents(paid.amount_cents)} to {paid.clipper_name} {done}"
         )
 
     @rx.event
@@ -367,11 +509,64 @@ class AdminPayoutsState(SessionState):
 
 
 def _money_view(*, session, actor: UserView):
-    """The platform's totals and the clients to record deposits for, in one unit of work."""
-    return (
-        reports.platform_money(session=session, actor=actor),
-        funds.list_clients(session=session, actor=actor),
+    """The platform's totals, the clients to record deposits for, the automatic payout
+    approval limit and (with Stripe) the latest reconciliation runs, in one unit of work."""
+    money = reports.platform_money(session=session, actor=actor)  # admins only
+    runs = (
+        reconciliation.list_runs(session=session, actor=actor, limit=RECONCILIATION_RUNS_SHOWN)
+        if get_settings().stripe_configured
+        else []
     )
+    return (
+        money,
+        funds.list_clients(session=session, actor=actor),
+        money_settings.auto_approve_limit_cents(session),
+        runs,
+    )
+
+
+def _plain_dollars(cents: int) -> str:
+    """Cents as a form shows them again: "25.00", "0"."""
+    return f"{cents // 100}.{cents % 100:02d}" if cents else "0"
+
+
+def reconciliation_rows(runs: list[RunView]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The runs (newest first) and all their mismatches, as the page's tables show them."""
+    run_rows, mismatch_rows = [], []
+    for run in runs:
+        status = "error" if run.error else ("mismatches" if run.mismatches else "matched")
+        run_rows.append(
+            {
+                "id": str(run.id),
+                "day": run.day.isoformat(),
+                "ran_at": when(run.started_at),
+                "stripe": str(run.stripe_transactions),
+                "ledger": str(run.ledger_bookings),
+                "matched": str(run.matched),
+                "mismatches": str(run.mismatches),
+                "error": run.error,
+                "summary": run.summary,
+                "status": status,
+            }
+        )
+        for problem in run.problems:
+            mismatch_rows.append(
+                {
+                    "run_id": str(run.id),
+                    "day": run.day.isoformat(),
+                    "kind": problem.kind,
+                    "kind_words": problem.kind_words,
+                    "source": problem.source,
+                    "stripe": ""
+                    if problem.stripe_cents is None
+                    else format_cents(problem.stripe_cents),
+                    "ledger": ""
+                    if problem.ledger_cents is None
+                    else format_cents(problem.ledger_cents),
+                    "words": problem.words,
+                }
+            )
+    return run_rows, mismatch_rows
 
 
 class AdminMoneyState(SessionState):
@@ -395,11 +590,21 @@ class AdminMoneyState(SessionState):
     deposit_form_key: int = 0
     hold_form_key: int = 0
     release_form_key: int = 0
+    # Payouts up to this are approved automatically ("Off" when 0).
+    auto_approve_limit: str = ""
+    auto_approve_input: str = ""
+    auto_approve_error: str = ""
+    auto_approve_form_key: int = 0
+    # The Stripe reconciliation (shown only when Stripe is set up).
+    stripe_on: bool = False
+    reconciliation_runs: list[dict[str, str]] = []
+    reconciliation_mismatches: list[dict[str, str]] = []
+    reconciliation_error: str = ""
 
     @shows_refusals("load_error")
     def _load(self):
         self.load_error = ""
-        money, clients = self._call_service(_money_view)
+        money, clients, limit_cents, runs = self._call_service(_money_view)
         self.revenue = format_cents(money.revenue_cents)
         self.escrow = format_cents(money.escrow_cents)
         self.owed_to_clippers = format_cents(money.owed_to_clippers_cents)
@@ -418,6 +623,10 @@ class AdminMoneyState(SessionState):
             {"id": str(client_id), "label": f"{name} ({email})"}
             for client_id, name, email in clients
         ]
+        self.auto_approve_limit = format_cents(limit_cents) if limit_cents else "Off"
+        self.auto_approve_input = _plain_dollars(limit_cents)
+        self.stripe_on = get_settings().stripe_configured
+        self.reconciliation_runs, self.reconciliation_mismatches = reconciliation_rows(runs)
         return None
 
     def _after(self, message: str) -> list:
@@ -427,6 +636,7 @@ class AdminMoneyState(SessionState):
     @rx.event
     def open_page(self):
         self.deposit_error = self.hold_error = self.release_error = ""
+        self.auto_approve_error = self.reconciliation_error = ""
         return self._load()
 
     @rx.event
@@ -487,3 +697,35 @@ class AdminMoneyState(SessionState):
             else ""
         )
         return self._after(f"Hold lifted on submission #{submission_id}{made}.")
+
+    @rx.event
+    @shows_refusals("auto_approve_error", to_sign_in=False)
+    def save_auto_approve(self, form_data: dict):
+        """Set the amount up to which payout requests are approved without an admin."""
+        self.auto_approve_error = ""
+        cents = self._call_service(
+            money_settings.set_auto_approve_limit,
+            cents=dollars_or_zero(
+                form_data.get("limit") if isinstance(form_data, dict) else None, "The limit"
+            ),
+        )
+        self.auto_approve_form_key += 1
+        if cents:
+            return self._after(f"Payouts up to {format_cents(cents)} are approved automatically.")
+        return self._after("Automatic payout approval is off: an admin approves every payout.")
+
+    @rx.event
+    @shows_refusals("reconciliation_error", to_sign_in=False)
+    def reconcile_yesterday(self):
+        """Compare yesterday's Stripe balance transactions with the ledger now."""
+        self.reconciliation_error = ""
+        run = self._call_service(reconciliation.reconcile_yesterday)
+        reloaded = self._load()
+        if run.error:
+            self.reconciliation_error = run.summary
+            return reloaded
+        toast = rx.toast.success if not run.mismatches else rx.toast.warning
+        return [
+            toast(f"Reconciled {run.day.isoformat()}: {run.summary}"),
+            *([reloaded] if reloaded else []),
+        ]

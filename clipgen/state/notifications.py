@@ -43,6 +43,8 @@ KIND_LABELS = {
     Kind.CAMPAIGN_COMPLETED: "Campaign",
     Kind.RATED: "Rating",
     Kind.PAYOUT_PAID: "Payout",
+    Kind.PAYOUT_FAILED: "Payout",
+    Kind.PAYOUT_ACCOUNT_UPDATED: "Payout",
     Kind.COUNTS_REPORTED: "Views",
     Kind.COUNTS_CONFIRMED: "Views",
     Kind.COUNTS_DECLINED: "Views",

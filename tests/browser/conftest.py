@@ -53,12 +53,16 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @contextlib.contextmanager
-def running_app(data_dir: Path, **settings: str) -> Iterator[str]:
+def running_app(
+    data_dir: Path, *, backend_port: int | None = None, **settings: str
+) -> Iterator[str]:
     """`reflex run` on free ports with these settings; yields the app's address.
 
+    `backend_port` is for a fake that must know the backend before it starts (Stripe's
+    webhook goes to `http://localhost:<backend_port>/stripe/webhook`).
     One at a time: every instance compiles into the project's one `.web`.
     """
-    frontend_port, backend_port = free_port(), free_port()
+    frontend_port, backend_port = free_port(), backend_port or free_port()
     venv_bin = Path(sys.executable).parent
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "STORAGE_BUCKET")},

@@ -94,6 +94,9 @@ def test_deposit_payout_request_approval_and_paid(
     expect(client.get_by_test_id("add-funds")).to_contain_text(
         "Funds are added by an admin when your transfer arrives"
     )
+    # Without Stripe keys there is no paying by card: no Add funds card, no card payments.
+    expect(client.get_by_test_id("card-funds")).to_have_count(0)
+    expect(client.get_by_text("Card payments", exact=True)).to_have_count(0)
     _sign_out(client)
 
     # The admin records the client's transfer on Admin Money.
