@@ -23,6 +23,7 @@ from clipgen.services.auth import service as auth
 from clipgen.services.money import stripe_events
 from clipgen.state.money import CHECKOUT_NOTICES, BillingState
 from tests.support.fake_stripe import FakeStripe
+from tests.support.handlers import redirect_path, state_on
 from tests.support.money import PASSWORD, person
 
 NOT_SIGNED_IN = "Please sign in to continue."
@@ -58,33 +59,13 @@ def fake(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStr
 
 def _state(token: str, path: str = routes.BILLING) -> BillingState:
     """Billing as one browser tab holds it, on `path` (with its query)."""
-    from reflex.istate.data import RouterData
-    from reflex.state import State
-
-    root = State(_reflex_internal_init=True)
-    root.router = RouterData.from_router_data(
-        {
-            "pathname": path.split("?")[0],
-            "asPath": path,
-            "headers": {"origin": "http://localhost:3000"},
-        }
-    )
-    state = root.get_substate(BillingState.get_full_name().split(".")[1:])
-    state.session_token = token
-    return state
+    return state_on(BillingState, token, path)
 
 
 def _opened(token: str, path: str = routes.BILLING) -> BillingState:
     state = _state(token, path)
     BillingState.open_page.fn(state)
     return state
-
-
-def _redirect_path(spec) -> str:
-    """Where an `rx.redirect` event sends the browser (and whether in a new tab)."""
-    args = {str(name): value._var_value for name, value in spec.args}
-    assert args["external"] is False  # the same tab goes to Stripe and comes back
-    return args["path"]
 
 
 def _counts(session: Session) -> tuple[int, int]:
@@ -120,8 +101,8 @@ def test_a_client_goes_to_checkout_and_a_double_click_is_one_session(
     first = BillingState.add_funds.fn(state, form)
     second = BillingState.add_funds.fn(state, form)  # the same form, clicked twice
     assert state.card_error == ""
-    url = _redirect_path(first)
-    assert url == _redirect_path(second)
+    url = redirect_path(first)
+    assert url == redirect_path(second)
     assert url.startswith(fake.url + "/checkout/cs_")
     assert fake.created["checkout.session"] == 1
     assert _counts(session) == (1, 0)  # nothing booked: only Stripe's webhook books it
@@ -140,7 +121,7 @@ def test_a_client_goes_to_checkout_and_a_double_click_is_one_session(
 
 def test_the_card_payments_list_follows_stripe(session: Session, tokens, fake: FakeStripe) -> None:
     state = _opened(tokens["client"])
-    checkout = _redirect_path(
+    checkout = redirect_path(
         BillingState.add_funds.fn(state, {"amount": "50", "request_key": state.card_request_key})
     )
     BillingState.refresh.fn(state)

@@ -22,9 +22,14 @@ from clipgen.models import PayoutAccount, Role, utcnow
 from clipgen.services.access import require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
+from clipgen.services.errors import InvalidInput
 from clipgen.services.money import stripe_api
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import notify
+
+NOT_SET_UP = (
+    "Payouts through Stripe are not set up on this ClipGen: an admin pays you by bank transfer."
+)
 
 # Stripe's requirement names, in words a clipper understands (by prefix, longest first).
 REQUIREMENT_WORDS = (
@@ -136,6 +141,8 @@ def start_onboarding(*, session: Session, actor: UserView) -> str:
     first time). An Account Link works once and expires within minutes, so each click
     makes a new one."""
     require_role(actor, Role.CLIPPER)
+    if not get_settings().stripe_configured:
+        raise InvalidInput(NOT_SET_UP)
     row = account_of(session, actor.id)
     if row is None:
         created = stripe_api.call(
