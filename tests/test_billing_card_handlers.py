@@ -12,19 +12,17 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
-from starlette.testclient import TestClient
 
 import clipgen.clipgen  # noqa: F401  (registers every state)
 from clipgen import routes
-from clipgen.api import files_app
 from clipgen.db import session_scope
 from clipgen.models import CardPayment, LedgerTransaction, Role
 from clipgen.services.auth import service as auth
-from clipgen.services.money import stripe_events
 from clipgen.state.money import CHECKOUT_NOTICES, BillingState
 from tests.support.fake_stripe import FakeStripe
 from tests.support.handlers import redirect_path, state_on
 from tests.support.money import PASSWORD, person
+from tests.support.stripe_webhooks import deliver as _deliver
 
 NOT_SIGNED_IN = "Please sign in to continue."
 ONLY_CLIENTS = "Running campaigns is part of a client account."
@@ -74,20 +72,6 @@ def _counts(session: Session) -> tuple[int, int]:
         session.exec(select(func.count()).select_from(CardPayment)).one(),
         session.exec(select(func.count()).select_from(LedgerTransaction)).one(),
     )
-
-
-def _deliver(fake: FakeStripe, event: dict) -> None:
-    """Post the event to the webhook route as Stripe would, then work it as the worker."""
-    payload = json.dumps(event, indent=2).encode()
-    with TestClient(files_app) as http:
-        answer = http.post(
-            routes.STRIPE_WEBHOOK,
-            content=payload,
-            headers={"Stripe-Signature": fake.sign(payload)},
-        )
-        assert answer.status_code == 200
-    with session_scope() as session:
-        stripe_events.process(session, event["id"])
 
 
 def test_a_client_goes_to_checkout_and_a_double_click_is_one_session(

@@ -594,7 +594,11 @@ def _auto_approve_form() -> rx.Component:
             on_submit=AdminMoneyState.save_auto_approve,
             width="100%",
         ),
-        subtitle="Requests up to this amount are paid without waiting for an admin.",
+        subtitle=(
+            "Requests up to this amount are paid through Stripe without waiting for an "
+            "admin, when the clipper has no open fraud flag and their Stripe account is "
+            "ready; anything else waits in the payouts queue."
+        ),
     )
 
 
@@ -659,6 +663,16 @@ def admin_money() -> rx.Component:
                 color_scheme="gray",
                 high_contrast=True,
             ),
+            rx.cond(
+                AdminMoneyState.stripe_on,
+                figure(
+                    "Payment fees",
+                    AdminMoneyState.payment_fees,
+                    "money-payment-fees",
+                    "Stripe's card and dispute fees, carried by ClipGen.",
+                    "credit-card",
+                ),
+            ),
         ),
         _ledger_check(),
         rx.cond(AdminMoneyState.stripe_on, _reconciliation()),
@@ -669,7 +683,7 @@ def admin_money() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        _auto_approve_form(),
+        rx.cond(AdminMoneyState.stripe_on, _auto_approve_form()),
         spacing="4",
         width="100%",
     )

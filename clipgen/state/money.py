@@ -597,6 +597,7 @@ class AdminMoneyState(SessionState):
     auto_approve_form_key: int = 0
     # The Stripe reconciliation (shown only when Stripe is set up).
     stripe_on: bool = False
+    payment_fees: str = ""
     reconciliation_runs: list[dict[str, str]] = []
     reconciliation_mismatches: list[dict[str, str]] = []
     reconciliation_error: str = ""
@@ -611,6 +612,7 @@ class AdminMoneyState(SessionState):
         self.clients_available = format_cents(money.clients_available_cents)
         self.deposited = format_cents(money.deposited_cents)
         self.paid_out = format_cents(money.paid_out_cents)
+        self.payment_fees = format_cents(money.payment_fees_cents)
         self.payouts_waiting = int(money.payouts_waiting)
         report = money.invariants
         self.ledger_ok = report.ok

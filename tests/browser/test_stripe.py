@@ -273,3 +273,21 @@ def test_a_clipper_sets_up_stripe_payouts_and_is_paid_to_the_bank(
     expect(clipper.get_by_test_id("payout-setup-card")).to_have_attribute("data-status", "ready")
     assert all(status == 200 for _, status in stripe.deliveries)
     _shoot(clipper, "earnings-paid")
+
+    # Admin Money: the automatic approval limit, and a reconciliation of today's Stripe
+    # bookings (run for yesterday: nothing yet, so no mismatch).
+    admin.goto(app_url + "/admin/money")
+    expect(admin.get_by_test_id("money-payment-fees")).to_have_text(MONEY)
+    admin.get_by_test_id("auto-approve-limit").fill("abc")
+    admin.get_by_test_id("auto-approve-submit").click()
+    expect(admin.get_by_test_id("auto-approve-error")).to_contain_text("dollars")
+    expect(admin.get_by_test_id("auto-approve-current")).to_have_text("Off")
+    admin.get_by_test_id("auto-approve-limit").fill("25")
+    admin.get_by_test_id("auto-approve-submit").click()
+    expect(admin.get_by_test_id("auto-approve-current")).to_contain_text("$25.00")
+    admin.get_by_test_id("reconcile-yesterday").click()
+    expect(admin.get_by_test_id("reconciliation-run")).to_have_count(1)
+    expect(admin.get_by_test_id("reconciliation-run").first).to_have_attribute(
+        "data-status", "matched"
+    )
+    _shoot(admin, "admin-money")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import select
@@ -31,14 +30,7 @@ from clipgen.services.money.stripe_api import StripeUnavailable
 from tests.support.concurrency import balance_of, books_are_sound, race
 from tests.support.fake_stripe import FakeStripe, card_fee
 from tests.support.money import person
-
-
-@pytest.fixture
-def fake(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    with FakeStripe() as running:
-        running.deliver_events = False  # the tests deliver them, when and as often as they like
-        running.apply_env(monkeypatch)
-        yield running
+from tests.support.stripe_webhooks import deliver as _deliver
 
 
 def _client() -> int:
@@ -52,21 +44,6 @@ def _start(client_id: int, amount: object = 5000, key: str = "form-1") -> cards.
         return cards.start_card_payment(
             session=session, actor=actor, amount_cents=amount, request_key=key
         )
-
-
-def _deliver(fake: FakeStripe, event: dict, times: int = 1) -> None:
-    """Post the event to the webhook route as Stripe would, then work what was stored."""
-    payload = json.dumps(event, indent=2).encode()
-    with TestClient(files_app) as http:
-        for _ in range(times):
-            answer = http.post(
-                routes.STRIPE_WEBHOOK,
-                content=payload,
-                headers={"Stripe-Signature": fake.sign(payload)},
-            )
-            assert answer.status_code == 200
-    with session_scope() as session:
-        stripe_events.process(session, event["id"])
 
 
 def _session_id(checkout: cards.Checkout) -> str:

@@ -7,7 +7,6 @@ carried by the platform and booked back when the dispute is won."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import col, select
@@ -34,32 +33,10 @@ from clipgen.services.notification_kinds import Kind
 from tests.support.concurrency import balance_of, books_are_sound, race
 from tests.support.fake_stripe import DISPUTE_FEE, FakeStripe, card_fee
 from tests.support.money import campaign, person
+from tests.support.stripe_webhooks import deliver as _deliver
 
 PAID = 5000
 FEE = card_fee(PAID)  # 175
-
-
-@pytest.fixture
-def fake(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    with FakeStripe() as running:
-        running.deliver_events = False  # the tests deliver them, when and as often as they like
-        running.apply_env(monkeypatch)
-        yield running
-
-
-def _deliver(fake: FakeStripe, event: dict, times: int = 1) -> str:
-    """Post the event to the webhook route as Stripe would, then work what was stored."""
-    payload = json.dumps(event, indent=2).encode()
-    with TestClient(files_app) as http:
-        for _ in range(times):
-            answer = http.post(
-                routes.STRIPE_WEBHOOK,
-                content=payload,
-                headers={"Stripe-Signature": fake.sign(payload)},
-            )
-            assert answer.status_code == 200
-    with session_scope() as session:
-        return stripe_events.process(session, event["id"])
 
 
 def _people() -> tuple[int, int]:

@@ -6,18 +6,14 @@ as a run with its error, and nothing raised."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
-from starlette.testclient import TestClient
 
 import clipgen.clipgen  # noqa: F401  (registers every state)
 import workers  # noqa: F401  (installs the sender: a stored event is sent to a worker)
-from clipgen import routes
-from clipgen.api import files_app
 from clipgen.config import get_settings
 from clipgen.db import session_scope
 from clipgen.models import (
@@ -32,27 +28,19 @@ from clipgen.models import (
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, PermissionDenied
-from clipgen.services.money import cards, reconciliation, stripe_events
+from clipgen.services.money import cards, reconciliation
 from clipgen.services.money.ledger import Posting, Purpose, account, post_transaction
 from clipgen.state.money import AdminMoneyState
 from tests.support.concurrency import books_are_sound
 from tests.support.fake_stripe import DISPUTE_FEE, FakeStripe, card_fee, new_id
 from tests.support.money import PASSWORD, person
+from tests.support.stripe_webhooks import deliver as _deliver
 from workers.money import reconcile_stripe
 
 ONLY_ADMINS = "Only admins can do that."
 
 DAY = date(2026, 11, 3)
 NOON = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def fake(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    with FakeStripe() as running:
-        running.deliver_events = False  # the tests deliver them
-        running.apply_env(monkeypatch)
-        yield running
-    get_settings.cache_clear()
 
 
 # --- both sides, made cheaply --------------------------------------------------------------
@@ -157,17 +145,6 @@ def _state(cls, token: str):
     state = root.get_substate(cls.get_full_name().split(".")[1:])
     state.session_token = token
     return state
-
-
-def _deliver(fake: FakeStripe, event: dict) -> None:
-    payload = json.dumps(event, indent=2).encode()
-    with TestClient(files_app) as http:
-        answer = http.post(
-            routes.STRIPE_WEBHOOK, content=payload, headers={"Stripe-Signature": fake.sign(payload)}
-        )
-        assert answer.status_code == 200
-    with session_scope() as session:
-        stripe_events.process(session, event["id"])
 
 
 # --- tests ---------------------------------------------------------------------------------

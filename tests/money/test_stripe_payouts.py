@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import select
@@ -46,14 +45,6 @@ from tests.support import stripe_webhooks
 from tests.support.concurrency import balance_of, books_are_sound
 from tests.support.fake_stripe import FakeStripe
 from tests.support.money import clipper_with_available, person
-
-
-@pytest.fixture
-def fake(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    with FakeStripe() as running:
-        running.deliver_events = False  # the tests deliver them, when and as often as they like
-        running.apply_env(monkeypatch)
-        yield running
 
 
 @pytest.fixture

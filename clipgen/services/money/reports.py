@@ -293,6 +293,8 @@ class PlatformMoney:
     paid_out_cents: int
     payouts_waiting: int
     invariants: InvariantReport
+    # Stripe's card and dispute fees, which the platform carries (0 without Stripe).
+    payment_fees_cents: int = 0
 
 
 def platform_money(*, session: Session, actor: UserView) -> PlatformMoney:
@@ -324,4 +326,5 @@ def platform_money(*, session: Session, actor: UserView) -> PlatformMoney:
             select(func.count()).select_from(Payout).where(Payout.status == PayoutStatus.REQUESTED)
         ).one(),
         invariants=check_invariants(session),
+        payment_fees_cents=total(AccountKind.PAYMENT_FEES),
     )
