@@ -267,15 +267,11 @@ def campaign_details(view: CampaignView) -> dict[str, str]:
 # --- the list ------------------------------------------------------------------------------
 
 
-def _client_balance(*, session, actor: UserView) -> int:
-    return reports.client_billing(session=session, actor=actor, page=1, per_page=1).available_cents
-
-
 def _campaign_list(*, session, actor: UserView) -> tuple[list[CampaignView], int]:
     """The client's campaigns and balance, in one unit of work."""
     return (
         campaigns.list_my_campaigns(session=session, actor=actor),
-        _client_balance(session=session, actor=actor),
+        reports.client_balance(session=session, actor=actor),
     )
 
 

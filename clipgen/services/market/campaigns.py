@@ -50,7 +50,7 @@ from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.money import funds
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import account_code, find_transaction
-from clipgen.services.money.reports import balances_by_code
+from clipgen.services.money.reports import balances_by_code, client_balance
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import notify
 from clipgen.services.tasks import ANALYSE_SOURCE, send_after_commit
@@ -661,8 +661,7 @@ def client_campaign_page(
     went back, the client's balance, and what they may do with it now."""
     view = get_my_campaign(session=session, actor=actor, campaign_id=campaign_id)
     returned = escrow_returned(session, view.id)
-    available = account_code(AccountKind.CLIENT_AVAILABLE, user_id=actor.id)
-    balance = balances_by_code(session, [available])[available]
+    balance = client_balance(session=session, actor=actor)
     return ClientCampaignPage(
         campaign=view,
         submissions=submission_counts(session, view.id),

@@ -255,13 +255,18 @@ class ClientBilling:
     history: StatementPage
 
 
+def client_balance(*, session: Session, actor: UserView) -> int:
+    """The client's available balance (money not yet in a campaign), in cents."""
+    require_role(actor, Role.CLIENT)
+    code = account_code(AccountKind.CLIENT_AVAILABLE, user_id=actor.id)
+    return balances_by_code(session, [code])[code]
+
+
 def client_billing(
     *, session: Session, actor: UserView, page: int = 1, per_page: int = 25
 ) -> ClientBilling:
     """The client's balance, the money held in each campaign's escrow, and the history."""
-    require_role(actor, Role.CLIENT)
-    available_code = account_code(AccountKind.CLIENT_AVAILABLE, user_id=actor.id)
-    available = balances_by_code(session, [available_code])[available_code]
+    available = client_balance(session=session, actor=actor)
     rows = session.exec(
         select(Campaign, func.coalesce(LedgerAccount.balance_cents, 0))
         .outerjoin(LedgerAccount, col(LedgerAccount.campaign_id) == Campaign.id)
@@ -279,6 +284,7 @@ def client_billing(
         )
         for campaign, escrow in rows
     )
+    available_code = account_code(AccountKind.CLIENT_AVAILABLE, user_id=actor.id)
     history = _statement(session, _account_ids(session, [available_code]) or [-1], page, per_page)
     return ClientBilling(available, sum(c.escrow_cents for c in campaigns), campaigns, history)
 
