@@ -463,7 +463,7 @@ def simulate(password_hash: str) -> tuple[Books, dict[str, Any]]:
             }
             rows["payouts"].append(payout)
             books.post(
-                f"payout-request:{clipper_id}:payout-{payout_id}",
+                f"payout:{payout_id}:request",
                 "payout_request",
                 [
                     (books.accounts[code], -amount),

@@ -35,11 +35,10 @@ began. A tally of what the rules did is printed (`-s`) and checked.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import pytest
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -80,7 +79,7 @@ from tests.support.fake_stripe import DISPUTE_FEE, FakeStripe, card_fee
 from tests.support.money import campaign, clipper_with_available, person
 
 # About a minute per database on two cores.
-EXAMPLES = {"sqlite": 30, "postgresql": 15}
+EXAMPLES = {"sqlite": 28, "postgresql": 22}
 STEPS = 30
 
 AMOUNTS = st.one_of(st.sampled_from([1000, 2500, 5000, 20_000]), st.integers(1000, 50_000))
@@ -242,10 +241,13 @@ class StripeMoneyMachine(RuleBasedStateMachine):
     @initialize(
         earned=st.lists(st.integers(MIN_PAYOUT_CENTS, 20_000), min_size=2, max_size=2),
         paid=AMOUNTS,
+        refund_first=st.sampled_from([True, False]),
     )
-    def open_the_books(self, earned: list[int], paid: int) -> None:
-        """A card client who paid once at Stripe (not booked yet); two clippers with money
-        and Stripe accounts."""
+    def open_the_books(self, earned: list[int], paid: int, refund_first: bool) -> None:
+        """A card client who paid once at Stripe (not booked yet, perhaps refunded in part
+        already); two clippers with money and Stripe accounts, each asking to be paid half
+        of it (or all), the second's payout approved and sent to the bank; everything after
+        this is random."""
         with session_scope() as s:
             self.client = person(s, Role.CLIENT, "brand")
         for cents in earned:
@@ -262,6 +264,13 @@ class StripeMoneyMachine(RuleBasedStateMachine):
         # A first card payment, paid at Stripe; its events are the machine's to deliver.
         self.start_payment(paid, "new")
         self.pay(0)
+        if refund_first:
+            self.refund(0, "half")
+        for clipper in (0, 1):
+            half = earned[clipper] >= 2 * MIN_PAYOUT_CENTS
+            self.request_payout(clipper, "half" if half else "all", 0)
+        self.decide_payout(1, approve=True, fresh=True)
+        self.send_to_bank(0, fresh=True)
 
     # --- what the rules share ---
 
@@ -448,7 +457,8 @@ class StripeMoneyMachine(RuleBasedStateMachine):
                 )
 
         outcome = self._refused("request payout", request, InvalidInput, InsufficientFunds)
-        if earlier is not None:
+        if earlier is not None and cents >= MIN_PAYOUT_CENTS:
+            # (The amount is checked before the key: a bad amount is refused in words.)
             assert not isinstance(outcome, ServiceError), outcome
             assert outcome.id == earlier.id  # the same form again: the same request
             return
@@ -456,7 +466,7 @@ class StripeMoneyMachine(RuleBasedStateMachine):
             assert isinstance(outcome, InvalidInput), outcome
             return
         if cents > who.available:
-            assert isinstance(outcome, InsufficientFunds), outcome
+            assert isinstance(outcome, InsufficientFunds), (amount, cents, who, outcome)
             return
         assert not isinstance(outcome, ServiceError), outcome
         made = PayoutModel(outcome.id, who, cents)
@@ -798,6 +808,15 @@ class StripeMoneyMachine(RuleBasedStateMachine):
 
 # Each step is one operation, drawn by weight (one rule, as in test_money_properties).
 OPERATIONS: dict[str, tuple[int, dict[str, st.SearchStrategy]]] = {
+    "deliver": (
+        14,
+        {
+            "which": PICK,
+            "fresh": FRESH,
+            "times": st.sampled_from([1, 1, 2]),
+            "work": st.sampled_from([True, True, True, False]),
+        },
+    ),
     "start_payment": (
         3,
         {
@@ -808,7 +827,7 @@ OPERATIONS: dict[str, tuple[int, dict[str, st.SearchStrategy]]] = {
     "pay": (3, {"which": PICK}),
     "refund": (2, {"which": PICK, "part": st.sampled_from(["all", "half", "one"])}),
     "dispute": (2, {"which": PICK, "part": st.sampled_from(["all", "half"])}),
-    "close_dispute": (2, {"which": PICK, "won": st.booleans()}),
+    "close_dispute": (3, {"which": PICK, "won": st.sampled_from([True, False])}),
     "fund_campaign": (
         2,
         {
@@ -823,7 +842,7 @@ OPERATIONS: dict[str, tuple[int, dict[str, st.SearchStrategy]]] = {
             "clipper": PICK,
             "amount": st.one_of(
                 st.sampled_from(["all", "half", "all+1", "min-1", MIN_PAYOUT_CENTS]),
-                st.integers(1, 20_000),
+                st.integers(MIN_PAYOUT_CENTS, 20_000),
             ),
             "key": st.integers(0, 3),
         },
@@ -833,27 +852,10 @@ OPERATIONS: dict[str, tuple[int, dict[str, st.SearchStrategy]]] = {
         {"which": PICK, "approve": st.sampled_from([True, True, True, False]), "fresh": FRESH},
     ),
     "send_to_bank": (2, {"which": PICK, "fresh": FRESH}),
-    "bank_answers": (2, {"which": PICK, "paid": st.sampled_from([True, True, False])}),
-    "deliver": (
-        14,
-        {
-            "which": PICK,
-            "fresh": FRESH,
-            "times": st.sampled_from([1, 1, 2]),
-            "work": st.sampled_from([True, True, True, False]),
-        },
-    ),
+    "bank_answers": (3, {"which": PICK, "paid": st.sampled_from([False, True])}),
     "deliver_everything": (1, {}),
 }
 CHOICES = [name for name, (weight, _) in OPERATIONS.items() for _ in range(weight)]
-
-
-@pytest.fixture
-def fake(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
-    with FakeStripe() as running:
-        running.deliver_events = False  # the machine delivers them, when and as often as it likes
-        running.apply_env(monkeypatch)
-        yield running
 
 
 def test_random_stripe_money_flows_keep_the_books_straight(
@@ -881,7 +883,6 @@ def test_random_stripe_money_flows_keep_the_books_straight(
         "checkout.session.completed: worked",
         "payment_intent.succeeded: worked",
         "charge.refunded: worked",
-        "charge.refunded: not yet",
         "charge.dispute.created: worked",
         "charge.dispute.closed: worked",
         "dispute won at Stripe",
@@ -900,3 +901,26 @@ def test_random_stripe_money_flows_keep_the_books_straight(
         "all worked: the books are Stripe's",
     ):
         assert SEEN[reached], f"no step did {reached!r}: {sorted(SEEN.items())}"
+    # Some event came before the payment it is about was booked, and waited.
+    assert any(name.endswith(": not yet") for name in SEEN), sorted(SEEN.items())
+
+
+def test_a_request_key_naming_an_earlier_payout_is_still_a_new_request(
+    database_url: str,
+) -> None:
+    """Found by the machine above (shrunk): a request without a key, then one whose form
+    key happens to be `payout-<that payout's id>`, which was once the keyless request's
+    own key."""
+    with session_scope() as s:
+        admin, sponsor = person(s, Role.ADMIN), person(s, Role.CLIENT, "sponsor")
+        clipper = clipper_with_available(s, admin, sponsor, 3000)
+    with session_scope() as s:
+        first = payouts.request_payout(session=s, actor=clipper, amount_cents=1000)
+    with session_scope() as s:
+        second = payouts.request_payout(
+            session=s, actor=clipper, amount_cents=1500, request_key=f"payout-{first.id}"
+        )
+    # A new form: a new request of $15.00, leaving $5.00 available.
+    assert (second.id != first.id, second.amount_cents) == (True, 1500)
+    codes = [_code(AccountKind.CLIPPER_AVAILABLE, user_id=clipper.id)]
+    assert _balances(codes) == {codes[0]: 500}

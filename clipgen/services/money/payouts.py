@@ -198,7 +198,9 @@ def request_payout(
             session.flush()
             posted = post_transaction(
                 session,
-                key=key or f"payout-request:{actor.id}:payout-{payout.id}",
+                # Keyless requests have keys of their own shape, which no form key can
+                # make ("payout-request:..." always carries what the form sent).
+                key=key or f"payout:{payout.id}:request",
                 purpose=Purpose(
                     kind=TransactionKind.PAYOUT_REQUEST,
                     actor_id=actor.id,
