@@ -196,7 +196,11 @@ def market_loop(
     client.get_by_role("tab", name="Approved").click()
     rated = client.get_by_test_id("review-card").filter(has_text="Ada Clips")
     expect(rated.get_by_test_id("review-rated")).to_be_visible()
-    rated.get_by_test_id("review-clipper").click()
+    # Follow the clipper's link by its address: on a loaded machine the card is redrawn
+    # (the notification bell's refresh) often enough that a click can miss it for 30 s.
+    link = rated.get_by_test_id("review-clipper")
+    expect(link).to_have_attribute("href", re.compile(r"^/clippers/\d+$"))
+    client.goto(client.url.split("/reviews")[0] + link.get_attribute("href"))
     expect(client).to_have_url(re.compile(r"/clippers/\d+$"))
     expect(client.get_by_test_id("profile-name")).to_have_text("Ada Clips")
     expect(client.get_by_test_id("profile-rating")).to_contain_text("★★★★☆")
