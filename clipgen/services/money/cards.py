@@ -84,9 +84,11 @@ def start_card_payment(
     """A Checkout Session for the client to pay `amount_cents` by card; the same request
     key (one per form shown) gives the same session, so a double click pays once."""
     require_role(actor, Role.CLIENT)
+    settings = get_settings()
+    if not settings.stripe_configured:
+        raise InvalidInput("Card payments are not set up on this ClipGen.")
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         raise InvalidInput("Enter the amount in dollars, e.g. 50 or 50.00.")
-    settings = get_settings()
     low, high = settings.card_deposit_min_cents, settings.card_deposit_max_cents
     if not low <= amount_cents <= high:
         raise InvalidInput(

@@ -142,7 +142,8 @@ def on_transfer_reversed(session: Session, obj: dict[str, Any]) -> str:
     if payout is None:
         return "Not a ClipGen payout."
     returned = _return_reversals(session, payout)
-    if payout.status != PayoutStatus.FAILED and _fully_returned(session, payout):
+    # The event's transfer says how much is reversed; only ever more in a later event.
+    if int(obj.get("amount_reversed") or 0) >= payout.amount_cents:
         _mark_failed(session, payout, "Stripe reversed the transfer to your account.")
     return f"Payout #{payout.id}: {format_cents(returned)} returned."
 
@@ -222,14 +223,6 @@ def _return_reversals(session: Session, payout: Payout, reason: str = "") -> int
         )
         returned += amount
     return returned
-
-
-def _fully_returned(session: Session, payout: Payout) -> bool:
-    transfer = stripe_api.call(
-        "read the payout's transfer",
-        lambda api: api.v1.transfers.retrieve(payout.transfer_id),
-    )
-    return int(transfer.amount_reversed) >= payout.amount_cents
 
 
 def _mark_failed(session: Session, payout: Payout, reason: str) -> None:
