@@ -75,9 +75,11 @@ system-test-deps:
 	fi
 
 # The layer contracts first: a broken layer fails in seconds, before the suite runs.
+# One pytest-xdist worker per core; each test module runs whole on one worker (tests/conftest.py).
+TEST_WORKERS ?= $(shell nproc)
 test: system-test-deps $(VENV)/.dev-installed
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 bench: system-test-deps $(VENV)/.dev-installed
 	$(PY) -m tests.bench.pipeline_bench

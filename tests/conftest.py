@@ -46,6 +46,31 @@ _SETTINGS_ENV = (
 )
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under pytest-xdist (`make test`), a module runs whole on one worker.
+
+    Its module fixtures (rendered media, a running app) are built once, and its
+    Hypothesis tallies see every example. The browser modules share one worker: each
+    `reflex run` compiles into the project's one `.web`.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    BROWSER = "tests/browser"
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return BROWSER if module.startswith(BROWSER + "/") else module
+
+        def _assign_work_unit(self, node) -> None:
+            # The browser modules take longest in all: started first, they end with the rest.
+            if BROWSER in self.workqueue:
+                self.workqueue.move_to_end(BROWSER, last=False)
+            super()._assign_work_unit(node)
+
+    return ModuleScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     """A real PostgreSQL server for the whole run (TEST_POSTGRES_URL reuses one)."""
