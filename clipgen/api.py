@@ -8,7 +8,9 @@ straight to S3's presigned URLs and never pass through here.
 
 from __future__ import annotations
 
+import functools
 import mimetypes
+from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +19,11 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from clipgen import routes
+from clipgen.config import get_settings
 from clipgen.db import session_scope
+from clipgen.services import rate_limits
+from clipgen.services.client_address import client_address
+from clipgen.services.errors import RateLimited
 from clipgen.services.money import stripe_events
 from clipgen.storage import (
     LOCAL_FILES_ROUTE,
@@ -29,6 +35,38 @@ from clipgen.storage import (
 )
 
 
+def request_address(request: Request) -> str:
+    """The client's address, as far as the trusted proxies vouch for it."""
+    return client_address(
+        request.client.host if request.client else "",
+        ",".join(request.headers.getlist("x-forwarded-for")),
+        get_settings().trusted_proxy_hops or 0,
+    )
+
+
+def limited(kind: str) -> Callable:
+    """Count the request against `kind`'s limit per client address before the route
+    runs; over it, answer 429 with Retry-After and do nothing."""
+
+    def decorate(route: Callable[[Request], Awaitable[Response]]) -> Callable:
+        @functools.wraps(route)
+        async def checked(request: Request) -> Response:
+            try:
+                rate_limits.hit(kind, rate_limits.address_key(request_address(request)))
+            except RateLimited as refused:
+                return PlainTextResponse(
+                    str(refused),
+                    status_code=429,
+                    headers={"Retry-After": str(refused.retry_after)},
+                )
+            return await route(request)
+
+        return checked
+
+    return decorate
+
+
+@limited("http_signed_files")
 async def serve_private_file(request: Request) -> Response:
     """A locally stored file, for a URL whose signature and expiry check out."""
     key = request.path_params["key"]
@@ -58,6 +96,7 @@ def _keep_event(payload: bytes, signature: str | None) -> stripe_events.Received
         return stripe_events.store(session, event)
 
 
+@limited("webhook")
 async def stripe_webhook(request: Request) -> Response:
     """A Stripe event: the raw body's signature checked, the event stored once, 2xx at
     once. A bad signature gets 400 and changes nothing."""

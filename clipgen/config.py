@@ -25,6 +25,86 @@ class UnsafeConfigurationError(RuntimeError):
     """Production mode was asked for with settings that are not safe to serve."""
 
 
+# How often each kind of call may be made, per user and per client address (see
+# `services/rate_limits.py`); `RATE_LIMITS` overrides entries, e.g.
+# RATE_LIMITS="write=200/minute;generate=5/hour". Each value is a `limits` string.
+RATE_LIMIT_DEFAULTS: dict[str, str] = {
+    "auth_form": "10/minute",  # a sign-in attempt (on top of the failed-sign-in lockout)
+    "register": "5/hour",  # creating an account
+    "change_password": "10/hour",  # a Change password attempt
+    "password_failures": "5/15 minutes",  # wrong current passwords, then refused even if right
+    "write": "120/minute",  # any other handler that changes something
+    "generate": "10/hour",  # queuing a clip generation job
+    "expensive_read": "60/minute",  # a read that scans many rows or calls another service
+    "oauth_callback": "20/minute",  # /account/<platform>/callback
+    "http_signed_files": "600/minute",  # /files/... signed links
+    "webhook": "300/minute",  # /stripe/webhook
+}
+
+
+def parse_rate_limits(text: str) -> dict[str, str]:
+    """The overrides in `RATE_LIMITS` ("kind=limit;kind=limit"), or ValueError saying
+    which entry is wrong (so a typo fails at start, not at the first request)."""
+    from limits import parse
+
+    overrides: dict[str, str] = {}
+    for entry in (part.strip() for part in text.split(";")):
+        if not entry:
+            continue
+        kind, sep, value = (piece.strip() for piece in entry.partition("="))
+        if not sep or kind not in RATE_LIMIT_DEFAULTS:
+            raise ValueError(
+                f"RATE_LIMITS entry {entry!r} must be kind=limit with a kind among "
+                f"{', '.join(RATE_LIMIT_DEFAULTS)}"
+            )
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(
+                f"RATE_LIMITS entry {entry!r} has no readable limit, e.g. {kind}=10/minute"
+            ) from None
+        overrides[kind] = value
+    return overrides
+
+
+def web_origin(url: str) -> str:
+    """The origin a browser sends for pages of `url` ("https://host[:port]", lower case, no
+    default port), or ValueError when `url` is not an http(s) address."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http:// or https:// address")
+    scheme, host = parts.scheme.lower(), parts.hostname
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{url!r} has a port that is not a number") from None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_cors_origins(text: str) -> list[str]:
+    """The origins of `CORS_ALLOWED_ORIGINS` (comma-separated; "*" for any), or ValueError
+    saying which entry is wrong."""
+    origins = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            origins.append(entry)
+            continue
+        parts = urlsplit(entry)
+        if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError(
+                f"CORS_ALLOWED_ORIGINS entry {entry!r} must be an origin only, "
+                "like https://clips.example.com"
+            )
+        origins.append(web_origin(entry))
+    return origins
+
+
 SMTP_PORTS = {"smtp": 587, "smtps": 465}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -89,6 +169,10 @@ class Settings(BaseSettings):
     # (a visible folder restarts the backend on every write and drops in-flight events).
     data_dir: Path = PROJECT_ROOT / ".data"
     app_url: str = "http://localhost:3000"
+    # Origins, besides APP_URL's own, whose pages may call the backend (events, uploads)
+    # with the user's cookies: comma-separated, e.g. "http://127.0.0.1:3000". "*" (any
+    # site) is for development only; production refuses it.
+    cors_allowed_origins: str = ""
 
     database_url: str = ""
     redis_url: str = ""
@@ -168,10 +252,17 @@ class Settings(BaseSettings):
     smtp_url: SecretStr = SecretStr("")
     email_from: str = ""
 
+    # A session ends this long after sign-in however it is used (the absolute limit), and
+    # sooner when unused for SESSION_IDLE_HOURS; each use slides the idle end forward.
     session_ttl_hours: int = Field(default=24 * 14, gt=0)
+    session_idle_hours: int = Field(default=12, gt=0)
+    # Money actions (payout requests, payout settings) need the password typed this recently.
+    session_reauth_minutes: int = Field(default=15, gt=0)
     login_max_failures: int = Field(default=5, gt=0)
     login_max_failures_per_ip: int = Field(default=30, gt=0)
     login_lockout_minutes: int = Field(default=15, gt=0)
+    # Overrides of `RATE_LIMIT_DEFAULTS`, e.g. RATE_LIMITS="write=200/minute;generate=5/hour".
+    rate_limits: str = ""
 
     # Overrides of `workers.scheduler.SCHEDULE`: actor name -> "every 5m" or a crontab line
     # (UTC), e.g. SCHEDULE='{"recover_stale_jobs": "every 30s"}'.
@@ -196,6 +287,18 @@ class Settings(BaseSettings):
     def _readable_smtp_url(cls, value: SecretStr) -> SecretStr:
         if value.get_secret_value().strip():
             parse_smtp_url(value.get_secret_value())
+        return value
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _readable_cors_origins(cls, value: str) -> str:
+        parse_cors_origins(value)
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _readable_rate_limits(cls, value: str) -> str:
+        parse_rate_limits(value)
         return value
 
     @field_validator("data_dir")
@@ -280,6 +383,21 @@ class Settings(BaseSettings):
         return self.email_from.strip() or f"ClipGen <no-reply@{host}>"
 
     @property
+    def effective_cors_allowed_origins(self) -> tuple[str, ...]:
+        """Where the backend accepts calls with cookies from (Reflex's `cors_allowed_origins`):
+        APP_URL's origin, then each of `CORS_ALLOWED_ORIGINS`; only ("*",) when that has *
+        (Reflex's Socket.IO server reads "*" as any origin only when it stands alone)."""
+        extra = parse_cors_origins(self.cors_allowed_origins)
+        if "*" in extra:
+            return ("*",)
+        return tuple(dict.fromkeys([web_origin(self.app_url), *extra]))
+
+    @property
+    def rate_limit_table(self) -> dict[str, str]:
+        """Every kind of limited call and its limit: the defaults with `RATE_LIMITS` applied."""
+        return {**RATE_LIMIT_DEFAULTS, **parse_rate_limits(self.rate_limits)}
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
@@ -337,6 +455,11 @@ class Settings(BaseSettings):
             )
         if self.card_deposit_min_cents > self.card_deposit_max_cents:
             problems.append("CARD_DEPOSIT_MIN_CENTS must not be above CARD_DEPOSIT_MAX_CENTS.")
+        if "*" in parse_cors_origins(self.cors_allowed_origins):
+            problems.append(
+                "CORS_ALLOWED_ORIGINS must not contain *: any site could then act for a "
+                "signed-in user. List the origins (https://host) that may call the app."
+            )
         if self.trusted_proxy_hops is None:
             problems.append(
                 "TRUSTED_PROXY_HOPS must be set: the number of reverse proxies in front of "

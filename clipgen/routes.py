@@ -21,6 +21,8 @@ ADMIN_PAYOUTS = "/admin/payouts"
 ADMIN_MONEY = "/admin/money"
 ADMIN_USERS = "/admin/users"
 ADMIN_FLAGS = "/admin/flags"
+ADMIN_USER = "/admin/users/[user_id]"
+APPEAL = "/appeal"
 JOB = "/jobs/[job_id]"
 MARKET_CAMPAIGN = "/marketplace/[campaign_id]"
 MY_WORK = "/work"
@@ -46,6 +48,19 @@ def job(job_id: int) -> str:
 def login(next_path: str = "") -> str:
     """The sign-in page, coming back to `next_path` (an in-app path) afterwards."""
     return f"{LOGIN}?next={quote(next_path, safe='/')}" if next_path else LOGIN
+
+
+def is_app_path(path: object) -> bool:
+    """Whether `path` is a path of this app, safe to redirect to or to link to: it starts
+    with one "/", and has no backslash, whitespace or control character (a browser drops a
+    tab or newline, so "/<tab>/evil.example" would go to another site)."""
+    return (
+        isinstance(path, str)
+        and path.startswith("/")
+        and not path.startswith("//")
+        and "\\" not in path
+        and all(ch.isprintable() and not ch.isspace() for ch in path)
+    )
 
 
 def market_campaign(campaign_id: int) -> str:
@@ -76,3 +91,8 @@ def profile(clipper_id: int) -> str:
 def clip_performance(submission_id: int) -> str:
     """An approved clip's posts, views over time and earnings line by line."""
     return f"/performance/{int(submission_id)}"
+
+
+def admin_user(user_id: int) -> str:
+    """An admin's page of one account: roles, sign-ins, work, money, audit trail."""
+    return f"/admin/users/{int(user_id)}"

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from clipgen.config import get_settings
 from clipgen.db import dispose_engines, get_engine, migrate
+from tests.support.rate_limits import GENEROUS_RATE_LIMITS
 from tests.support.services import postgres_server, redis_server
 
 _SETTINGS_ENV = (
@@ -43,6 +44,7 @@ _SETTINGS_ENV = (
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_CONNECT_WEBHOOK_SECRET",
     "STRIPE_API_URL",
+    "RATE_LIMITS",
 )
 
 
@@ -136,6 +138,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         monkeypatch.delenv(name, raising=False)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("DATA_DIR", str(data_dir))
+    monkeypatch.setenv("RATE_LIMITS", GENEROUS_RATE_LIMITS)
     get_settings.cache_clear()
     yield data_dir
     dispose_engines()

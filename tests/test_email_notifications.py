@@ -439,6 +439,7 @@ def test_each_role_has_its_own_choices_all_on_at_first(session: Session, people:
         "payout_paid",
         "campaign_exhausted",
         "flag_raised",
+        "account_standing",  # required: never one of the choices above
     }
     ada = people["ada"]
     after = set_email_preferences(

@@ -1,5 +1,5 @@
-"""The two dialogs the pages use: "are you sure?" before an action, and one where the user
-writes a reason (or notes) and submits it."""
+"""The dialogs the pages use: "are you sure?" before an action, one where the user
+writes a reason (or notes) and submits it, and the password prompt before a money action."""
 
 from __future__ import annotations
 
@@ -145,4 +145,49 @@ def reason_dialog(
         ),
         open=open,
         on_open_change=on_close,
+    )
+
+
+def password_dialog(state) -> rx.Component:
+    """The password prompt a money action opens when the session's password is not recent
+    (`SessionState.reauth_open`); `state` is the page's state, whose refused handler runs
+    again once the password is right. Cancel runs nothing."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Confirm it's you"),
+            rx.dialog.description(state.reauth_reason, size="2"),
+            rx.form(
+                rx.vstack(
+                    error_callout(state.reauth_error, "reauth-error"),
+                    rx.input(
+                        name="password",
+                        type="password",
+                        placeholder="Your password",
+                        auto_complete="current-password",
+                        auto_focus=True,
+                        required=True,
+                        width="100%",
+                        custom_attrs={"data-testid": "reauth-password", "aria-label": "Password"},
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(
+                            rx.button("Cancel", type="button", variant="soft", color_scheme="gray")
+                        ),
+                        rx.button(
+                            "Continue", type="submit", custom_attrs={"data-testid": "reauth-submit"}
+                        ),
+                        justify="end",
+                        spacing="3",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    padding_top="12px",
+                    width="100%",
+                ),
+                on_submit=state.confirm_password,
+                reset_on_submit=True,
+            ),
+        ),
+        open=state.reauth_open,
+        on_open_change=state.close_password_prompt,
     )

@@ -1,6 +1,7 @@
 """Every table, importable from one place so that metadata is complete."""
 
 from clipgen.models.activity import AuditLog, Notification
+from clipgen.models.appeals import Appeal, AppealKind, AppealStatus
 from clipgen.models.email import DeliveryStatus, EmailDelivery, EmailOptOut
 from clipgen.models.ledger import (
     UNPROTECTED_KINDS,
@@ -63,6 +64,9 @@ from clipgen.models.types import UTCDateTime, utcnow
 from clipgen.models.users import AuthSession, LoginFailure, Role, Tier, User
 
 __all__ = [
+    "Appeal",
+    "AppealKind",
+    "AppealStatus",
     "CardDispute",
     "CardPayment",
     "CardPaymentStatus",

@@ -78,6 +78,8 @@ class Campaign(SQLModel, table=True):
     deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=CampaignStatus.DRAFT, max_length=16)
     is_exhausted: bool = False
+    # Paused because its client was suspended; lifting the suspension resumes it.
+    paused_by_suspension: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -60,6 +60,8 @@ class FlagStatus(StrEnum):
     OPEN = "open"
     CLEARED = "cleared"
     CONFIRMED = "confirmed"
+    # Confirmed, then overturned on the clipper's appeal: what it reversed was booked back.
+    OVERTURNED = "overturned"
 
 
 class PlatformConnection(SQLModel, table=True):

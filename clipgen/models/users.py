@@ -40,6 +40,14 @@ class User(SQLModel, table=True):
     tier: str = Field(default=Tier.BRONZE, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set while an admin has suspended the account (services/admin_users.py).
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    suspension_reason: str | None = Field(default=None, max_length=500)
+    suspended_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     @property
     def roles(self) -> list[Role]:
@@ -65,6 +73,9 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=255)
+    # When the password was last typed in this session (sign-in or a re-authentication);
+    # money actions need it recent (`SESSION_REAUTH_MINUTES`).
+    reauthenticated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginFailure(SQLModel, table=True):

@@ -6,9 +6,11 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.appeals import appeals_to_decide
 from clipgen.components.blocks import error_callout, section
 from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import template
+from clipgen.state.appeals import AppealDecisionsState
 from clipgen.state.flags import CLEAR, CONFIRM, FLAG_TABS, AdminFlagsState
 
 State = AdminFlagsState
@@ -38,7 +40,9 @@ def _muted(*children, **props) -> rx.Component:
 def _flag_badge(status) -> rx.Component:
     return rx.badge(
         status,
-        color_scheme=rx.match(status, ("open", "amber"), ("cleared", "green"), "red"),
+        color_scheme=rx.match(
+            status, ("open", "amber"), ("cleared", "green"), ("overturned", "blue"), "red"
+        ),
         variant="soft",
         custom_attrs={"data-testid": "flag-status"},
     )
@@ -397,7 +401,12 @@ def _empty_text() -> rx.Component:
     )
 
 
-@template(routes.ADMIN_FLAGS, "Flags", role="admin", on_load=AdminFlagsState.open_page)
+@template(
+    routes.ADMIN_FLAGS,
+    "Flags",
+    role="admin",
+    on_load=[AdminFlagsState.open_page, AppealDecisionsState.open_admin],
+)
 def admin_flags() -> rx.Component:
     return rx.vstack(
         rx.vstack(
@@ -441,6 +450,12 @@ def admin_flags() -> rx.Component:
             rx.vstack(rx.foreach(State.flags, _flag_card), spacing="4", width="100%"),
         ),
         _dialog(),
+        appeals_to_decide(
+            "Appeals",
+            "Clippers' appeals of confirmed fraud flags and of suspensions. Overturning a "
+            "flag books back what it reversed (refused if the money is no longer there); "
+            "overturning a suspension lifts it.",
+        ),
         spacing="4",
         width="100%",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from clipgen import routes
 from clipgen.components.layout import page_header, template
 
 
@@ -22,14 +21,8 @@ def _not_built(title: str, what: str) -> rx.Component:
     )
 
 
-_PAGES = [
-    (
-        routes.ADMIN_USERS,
-        "Users",
-        "admin",
-        "Every account, with its roles and standing, will be listed here.",
-    ),
-]
+# (route, title, role, what it will do); Admin Users is built (pages/admin_users.py).
+_PAGES: list[tuple[str, str, str, str]] = []
 
 
 def _register(route: str, title: str, role: str, what: str) -> None:

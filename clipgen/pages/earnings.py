@@ -6,6 +6,7 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.blocks import error_callout, figure, figures, section, status_badge
+from clipgen.components.dialogs import password_dialog
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import pager, statement_table
 from clipgen.config import get_settings
@@ -184,6 +185,7 @@ def _payouts() -> rx.Component:
 def earnings() -> rx.Component:
     return rx.vstack(
         page_header("Earnings", "What your clips earned, what you can withdraw, and payouts."),
+        password_dialog(EarningsState),
         error_callout(EarningsState.load_error, "earnings-error"),
         figures(
             figure(

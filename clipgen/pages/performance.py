@@ -8,9 +8,11 @@ import reflex as rx
 from reflex.vars import FunctionStringVar
 
 from clipgen import routes
+from clipgen.components.appeals import appeal_panel
 from clipgen.components.blocks import error_callout, figure, section
 from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import template
+from clipgen.state.appeals import AppealState
 from clipgen.state.publishing import PRIVACY_LABELS, PerformanceState
 
 MUTED = rx.color("gray", 11)
@@ -879,7 +881,29 @@ def _earnings() -> rx.Component:
     )
 
 
-@template(routes.CLIP_PERFORMANCE, "Clip performance", on_load=PerformanceState.open_page)
+def _flag_appeal() -> rx.Component:
+    """A confirmed fraud flag on one of the clip's posts, which the clipper may appeal."""
+    return rx.cond(
+        AppealState.target_id > 0,
+        section(
+            "Fraud flag",
+            rx.text(
+                "A post of this clip was found to have views that are not genuine, and the "
+                "earnings it booked while it was flagged were reversed. If that is wrong, "
+                "appeal: if an admin agrees, the earnings are booked back and the post earns "
+                "again.",
+                size="2",
+            ),
+            appeal_panel("fraud flag"),
+        ),
+    )
+
+
+@template(
+    routes.CLIP_PERFORMANCE,
+    "Clip performance",
+    on_load=[PerformanceState.open_page, AppealState.open_for_performance],
+)
 def performance() -> rx.Component:
     return rx.cond(
         PerformanceState.loaded,
@@ -887,6 +911,7 @@ def performance() -> rx.Component:
             _header(),
             _figures(),
             _posts(),
+            rx.cond(PerformanceState.is_clipper_view, _flag_appeal()),
             rx.cond(PerformanceState.is_clipper_view, _youtube()),
             _reports(),
             _counts(),

@@ -6,10 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.appeals import appeals_to_decide
 from clipgen.components.blocks import error_callout
 from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import page_header, template
 from clipgen.components.timers import link_renewer
+from clipgen.state.appeals import AppealDecisionsState
 from clipgen.state.reviews import REJECT, REVISION, STATUS_LABELS, ReviewsState
 
 STATUS_COLORS = {
@@ -343,7 +345,12 @@ def review_queue() -> rx.Component:
     )
 
 
-@template(routes.REVIEWS, "Reviews", role="client", on_load=ReviewsState.open_page)
+@template(
+    routes.REVIEWS,
+    "Reviews",
+    role="client",
+    on_load=[ReviewsState.open_page, AppealDecisionsState.open_client],
+)
 def reviews() -> rx.Component:
     return rx.vstack(
         page_header(
@@ -352,6 +359,11 @@ def reviews() -> rx.Component:
             "72 hours is approved automatically.",
         ),
         review_queue(),
+        appeals_to_decide(
+            "Appeals",
+            "Clippers may appeal a rejection once. Overturning approves the clip and pays it "
+            "as an approval does; upholding changes nothing. Either way they are told why.",
+        ),
         spacing="4",
         width="100%",
     )

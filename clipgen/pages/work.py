@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
+from clipgen.components.appeals import appeal_panel
 from clipgen.components.blocks import error_callout, section
 from clipgen.components.clip_options import clip_options
 from clipgen.components.dialogs import confirm_dialog
@@ -12,6 +13,7 @@ from clipgen.components.layout import page_header, template
 from clipgen.components.timers import link_renewer
 from clipgen.components.upload import upload_progress, video_drop_zone
 from clipgen.pages.marketplace import requirements_list
+from clipgen.state.appeals import AppealState
 from clipgen.state.work import OWN_EDIT_UPLOAD_ID, ClaimState, WorkListState
 
 MUTED = rx.color("gray", 11)
@@ -178,6 +180,7 @@ def _status_callout() -> rx.Component:
                 "claim-rejected",
                 rx.text("The client rejected this clip.", weight="bold"),
                 rx.text(ClaimState.rejection_reason, white_space="pre-wrap"),
+                appeal_panel("rejection"),
             ),
         ),
         (
@@ -554,7 +557,12 @@ def _give_up() -> rx.Component:
     )
 
 
-@template(routes.CLAIM, "Claim", role="clipper", on_load=ClaimState.open_page)
+@template(
+    routes.CLAIM,
+    "Claim",
+    role="clipper",
+    on_load=[ClaimState.open_page, AppealState.open_for_claim],
+)
 def claim() -> rx.Component:
     return rx.vstack(
         link_renewer(ClaimState.renew_links),

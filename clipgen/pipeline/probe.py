@@ -11,6 +11,10 @@ from clipgen.pipeline.types import MediaInfo
 
 # Containers users upload; anything else is refused even if FFmpeg can read it.
 ACCEPTED_FORMATS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm"}
+# The largest picture the pipeline renders within its memory target (4K UHD, either way up);
+# the probe refuses a larger one from the header, before it decodes a single frame.
+MAX_SIDE_PX = 4096
+MAX_PIXELS = 4096 * 2160
 
 
 def _rotation(stream: av.video.stream.VideoStream) -> int:
@@ -39,6 +43,16 @@ def _decodes_near(container: av.container.InputContainer, stream, at_seconds: fl
     return False
 
 
+def check_picture_size(width: int, height: int) -> None:
+    """Refuse a picture larger than the pipeline can render (see `MAX_PIXELS`)."""
+    if max(width, height) > MAX_SIDE_PX or width * height > MAX_PIXELS:
+        raise InvalidVideo(
+            f"The video is {width}x{height} pixels; ClipGen takes videos up to 4096x2160 "
+            "(4K). Export it at 4K or smaller and upload it again.",
+            detail=f"picture {width}x{height} above {MAX_SIDE_PX} px a side or {MAX_PIXELS} px",
+        )
+
+
 def probe(path: str | Path, *, max_duration_s: float | None = None) -> MediaInfo:
     """Read duration, streams, frame rate, size and rotation; refuse unusable files."""
     file = Path(path)
@@ -48,7 +62,11 @@ def probe(path: str | Path, *, max_duration_s: float | None = None) -> MediaInfo
     if size == 0:
         raise InvalidVideo("The file is empty (0 bytes).")
     try:
-        container = av.open(str(file), metadata_errors="ignore")
+        # Opening decodes a first frame to fill in stream details: bound it, so that a
+        # huge picture is read from the header only and refused below.
+        container = av.open(
+            str(file), metadata_errors="ignore", options={"max_pixels": str(MAX_PIXELS)}
+        )
     except (av.FFmpegError, UnicodeDecodeError) as error:
         raise InvalidVideo(
             "This file is not a video ClipGen can read. Upload an MP4, MOV, MKV or WebM file; "
@@ -88,6 +106,7 @@ def probe(path: str | Path, *, max_duration_s: float | None = None) -> MediaInfo
         width, height = video.codec_context.width, video.codec_context.height
         if not width or not height:
             raise InvalidVideo("The video track has no picture size: the file may be damaged.")
+        check_picture_size(width, height)
         rotation = _rotation(video)
         if not _decodes_near(container, video, max(0.0, duration - 1.5)):
             raise InvalidVideo(

@@ -10,6 +10,7 @@ when every clip is done: a failure or a cancel leaves nothing half-written.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -84,6 +85,11 @@ def overall_percent(stage: str, stage_percent: float) -> int:
 
 def check_options(options: GenerateOptions) -> None:
     """Refuse options that cannot make clips, saying which and why."""
+    if not isinstance(options.clips, int) or isinstance(options.clips, bool):
+        raise PipelineError(f"Ask for between {MIN_CLIPS} and {MAX_CLIPS} clips.")
+    # NaN passes every comparison below (all false) and PostgreSQL refuses it in JSON.
+    if not (_is_real(options.min_seconds) and _is_real(options.max_seconds)):
+        raise PipelineError("Enter the clip lengths as numbers of seconds, like 30.")
     if not MIN_CLIPS <= options.clips <= MAX_CLIPS:
         raise PipelineError(f"Ask for between {MIN_CLIPS} and {MAX_CLIPS} clips.")
     if options.min_seconds < MIN_CLIP_SECONDS:
@@ -105,6 +111,13 @@ def check_options(options: GenerateOptions) -> None:
         raise PipelineError(f"Choose a layout of {_one_of(LAYOUTS)}.")
     if len(options.prompt) > MAX_PROMPT_LENGTH:
         raise PipelineError(f"Keep the prompt to {MAX_PROMPT_LENGTH} characters.")
+
+
+def _is_real(value: object) -> bool:
+    """A finite int or float (not a bool, NaN or an infinity)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _one_of(choices: dict[str, str]) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from clipgen.db import KeepsWork
+from clipgen.models.types import utcnow
 
 
 class ServiceError(Exception):
@@ -47,3 +49,18 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, retry_at: datetime) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds until `retry_at` (at least 1), for a Retry-After header."""
+        return max(1, math.ceil((self.retry_at - utcnow()).total_seconds()))
+
+
+class ReauthRequired(ServiceError):
+    """A money action needs the password typed again in this session (it was typed too
+    long ago); nothing was changed, and the same call succeeds once it is."""
+
+    def __init__(
+        self, message: str = "For your security, enter your password again to continue."
+    ) -> None:
+        super().__init__(message)

@@ -40,3 +40,8 @@ class Kind:
     CARD_REFUNDED = "card_refunded"
     CARD_DISPUTE_OPENED = "card_dispute_opened"
     CARD_DISPUTE_CLOSED = "card_dispute_closed"
+    ACCOUNT_SUSPENDED = "account_suspended"
+    SUSPENSION_LIFTED = "suspension_lifted"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_UPHELD = "appeal_upheld"
+    APPEAL_OVERTURNED = "appeal_overturned"

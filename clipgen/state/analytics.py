@@ -24,6 +24,7 @@ from clipgen.services.analytics.clipper import ClipperDashboard, clipper_dashboa
 from clipgen.services.analytics.common import Series
 from clipgen.services.analytics.periods import DEFAULT_RANGE, RANGE_LABELS, RANGES
 from clipgen.services.money.amounts import format_cents
+from clipgen.state.limits import limited
 from clipgen.state.money import tier_card
 from clipgen.state.publishing import LINE_COLORS
 from clipgen.state.session import SessionState, shows_refusals
@@ -290,16 +291,19 @@ class DashboardState(_ClientCharts):
         return None
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def set_range(self, value: str | list[str]):
         if not self._take_range(value):
             return None
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def download(self, dashboard: str, chart: str):
         """One chart's figures as CSV (the dashboard's own checks apply)."""
         if dashboard not in ("clipper", "client", "admin"):
@@ -330,18 +334,21 @@ class CampaignAnalyticsState(_ClientCharts):
         return None
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         """Load the campaign of the address: /campaigns/<id>/analytics."""
         self.campaign_id = self._route_id(routes.CAMPAIGNS, "/analytics")
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def set_range(self, value: str | list[str]):
         if not self._take_range(value):
             return None
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def download(self, chart: str):
         return _download(self, "campaign", chart, campaign_id=self.campaign_id)
 

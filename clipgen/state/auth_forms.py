@@ -9,9 +9,10 @@ import reflex as rx
 from clipgen import routes
 from clipgen.db import session_scope
 from clipgen.services.auth import service as auth
-from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
+from clipgen.services.errors import InvalidInput, NotAuthenticated, ReauthRequired, ServiceError
 from clipgen.state.client import request_client_address
 from clipgen.state.forms import field
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, safe_next_path
 
 
@@ -30,6 +31,7 @@ class LoginState(SessionState):
             )
 
     @rx.event
+    @limited("auth_form", "error")
     async def submit(self, form_data: dict):
         self.error = ""
         self.pending = True
@@ -87,6 +89,7 @@ class RegisterState(SessionState):
             )
 
     @rx.event
+    @limited("register", "error")
     async def submit(self, form_data: dict):
         self.error = ""
         self.pending = True
@@ -121,6 +124,10 @@ class PasswordState(SessionState):
         if field(form_data, "new_password") != field(form_data, "confirm_password"):
             raise InvalidInput("The two new passwords do not match.")
         with session_scope() as session:
+            # Another browser family's copy of the token is ended here (see auth.agents).
+            auth.require_user(
+                session=session, token=self.session_token, user_agent=self._user_agent()
+            )
             auth.change_password(
                 session=session,
                 token=self.session_token,
@@ -130,6 +137,7 @@ class PasswordState(SessionState):
             )
 
     @rx.event
+    @limited("change_password", "error")
     async def submit(self, form_data: dict):
         self.error = ""
         self.pending = True
@@ -138,6 +146,11 @@ class PasswordState(SessionState):
             await asyncio.to_thread(self._change, form_data)
         except NotAuthenticated:
             yield self._to_login()
+            return
+        except ReauthRequired as error:
+            # The passwords typed are not kept for a retry: after the prompt the form is
+            # filled in again.
+            self._ask_password(error, "", (), {})
             return
         except ServiceError as error:
             self.error = str(error)

@@ -36,6 +36,7 @@ from clipgen.services.money.ledger import InsufficientFunds
 from clipgen.state.formats import when
 from clipgen.state.forms import checked, dollars, field, row_id
 from clipgen.state.generate import progress_percent, receive_video, video_row
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 UPLOAD_ID = "campaign-source"
@@ -57,7 +58,8 @@ def optional_dollars(text: str, what: str) -> int:
 def count(text: str, what: str) -> int:
     """A whole number typed in the form (digits only)."""
     cleaned = text.strip()
-    if not cleaned.isdigit():
+    # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit accepts.
+    if not cleaned.isdecimal() or len(cleaned) > 18:
         raise InvalidInput(f"{what} must be a whole number.")
     return int(cleaned)
 
@@ -282,6 +284,7 @@ class CampaignsState(SessionState):
 
     @rx.event
     @shows_refusals("load_error")
+    @limited("expensive_read", "load_error")
     def open_page(self):
         self.load_error = ""
         self.rows = []
@@ -342,6 +345,7 @@ class CampaignFormState(SessionState):
         self.source_video_summary = ""
 
     @rx.event
+    @limited("expensive_read")
     def open_new(self):
         """A blank form for a new campaign."""
         self._reset_form()
@@ -355,6 +359,7 @@ class CampaignFormState(SessionState):
 
     @rx.event
     @shows_refusals("form_error")
+    @limited("expensive_read", "form_error")
     def start_edit(self, campaign_id: int):
         """Fill the form with one of the client's campaigns (the service checks it is theirs)."""
         self._reset_form()
@@ -400,6 +405,7 @@ class CampaignFormState(SessionState):
             self.upload_percent = percent
 
     @rx.event(background=True)
+    @limited("write")
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream the source video to disk exactly as the Generate page does, then pick it."""
         async for event in receive_video(self, chunks, upload_id=UPLOAD_ID, on_done=self._uploaded):
@@ -420,6 +426,7 @@ class CampaignFormState(SessionState):
 
     @rx.event
     @shows_refusals("form_error")
+    @limited("write", "form_error")
     def save(self, form_data: dict):
         """Save the form: a new draft, or the changes to the campaign being edited."""
         self.form_error = ""
@@ -491,6 +498,7 @@ class CampaignState(SessionState):
         return None
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         """Load the campaign of the address (its review queue loads next, on its own state)."""
         self.campaign_id = self._route_id(routes.CAMPAIGNS)
@@ -500,6 +508,7 @@ class CampaignState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def refresh(self):
         """Reload the figures (after a review on this page changed them)."""
         if self.campaign_id:
@@ -507,6 +516,7 @@ class CampaignState(SessionState):
         return None
 
     @rx.event
+    @limited("expensive_read")
     def edit(self):
         if not self.can_edit:
             return None
@@ -518,6 +528,7 @@ class CampaignState(SessionState):
         self.editing = False
 
     @rx.event
+    @limited("expensive_read")
     def finish_edit(self):
         self.editing = False
         return self._load()
@@ -538,6 +549,7 @@ class CampaignState(SessionState):
         return [rx.toast.success(message(result)), *([reloaded] if reloaded else [])]
 
     @rx.event
+    @limited("write")
     def activate(self):
         """Put the draft live: its budget moves from the balance into escrow."""
         return self._act(
@@ -549,18 +561,21 @@ class CampaignState(SessionState):
         )
 
     @rx.event
+    @limited("write")
     def pause(self):
         return self._act(
             campaigns.pause_campaign, lambda _: "Paused: no new claims until you resume it."
         )
 
     @rx.event
+    @limited("write")
     def resume(self):
         return self._act(
             campaigns.resume_campaign, lambda _: "Resumed: clippers can claim it again."
         )
 
     @rx.event
+    @limited("write")
     def cancel(self):
         """End the campaign; its unspent budget goes back to the client's balance."""
         return self._act(
@@ -573,6 +588,7 @@ class CampaignState(SessionState):
         )
 
     @rx.event
+    @limited("write")
     def return_budget(self):
         """Take back what a completed campaign has left in escrow."""
         return self._act(

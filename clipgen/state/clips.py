@@ -14,6 +14,7 @@ from clipgen.state.job import (
     links_need_renewal,
     signed_urls,
 )
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 PER_PAGE = 12
@@ -58,32 +59,37 @@ class MyClipsState(SessionState):
         self._load()
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.page = 1
         return self._reload()
 
     @rx.event
+    @limited("expensive_read")
     def renew_links(self, _now: str = ""):
         """Re-sign the clips' links before they expire on a page left open."""
         if self.cards and links_need_renewal(self.links_expire_at):
             return self._reload()
 
     @rx.event
+    @limited("expensive_read")
     def search(self, form_data: dict):
         self.query = field(form_data, "query")[:200]
         self.page = 1
         return self._reload()
 
     @rx.event
+    @limited("expensive_read")
     def go_to_page(self, page: int):
         try:
             self.page = max(1, min(int(page), self.page_count))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return
         return self._reload()
 
     @rx.event
     @shows_refusals("error", to_sign_in=False)
+    @limited("write", "error")
     def delete(self, clip_id: int):
         self._call_service(clips.delete_clip, clip_id=row_id(clip_id))
         reloaded = self._reload()

@@ -19,6 +19,7 @@ from clipgen.services.errors import NotAuthenticated, PermissionDenied, ServiceE
 from clipgen.services.publishing import connections
 from clipgen.services.publishing.connections import ConnectionView
 from clipgen.state.formats import when
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 LABELS = {Platform.YOUTUBE: "YouTube", Platform.TIKTOK: "TikTok", Platform.INSTAGRAM: "Instagram"}
@@ -98,6 +99,7 @@ class ConnectionCard(rx.State, mixin=True):
         self.notice, self.notice_ok = message, ok
 
     @rx.event
+    @limited("expensive_read")
     def open_account(self):
         if self.keep_notice:
             self.keep_notice = False
@@ -107,6 +109,7 @@ class ConnectionCard(rx.State, mixin=True):
 
     @rx.event
     @shows_refusals("error")
+    @limited("write", "error")
     def connect(self):
         """Send the browser to the platform's consent page (the service binds it to this
         user)."""
@@ -118,6 +121,7 @@ class ConnectionCard(rx.State, mixin=True):
 
     @rx.event
     @shows_refusals("error")
+    @limited("write", "error")
     def disconnect(self):
         """Revoke ClipGen's access at the platform (where it can) and forget the tokens."""
         self.error = ""
@@ -132,6 +136,7 @@ class ConnectionCard(rx.State, mixin=True):
         return None
 
     @rx.event
+    @limited("oauth_callback")
     def finish_connection(self):
         """The platform sent the browser back with `state` and `code` (or `error`): finish
         the connection, then show how it went on the Account page."""

@@ -14,6 +14,7 @@ from clipgen.services.email import preferences
 from clipgen.services.email.preferences import EmailPreferences
 from clipgen.services.errors import ServiceError
 from clipgen.state.forms import checked
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 # Every choice there is, in order (the page shows those of the user's roles).
@@ -43,6 +44,7 @@ class EmailPreferencesState(SessionState):
         self.email_form_key += 1
 
     @rx.event
+    @limited("expensive_read")
     def load_email_preferences(self):
         self.email_error = ""
         self.email_saved = False
@@ -53,6 +55,7 @@ class EmailPreferencesState(SessionState):
 
     @rx.event
     @shows_refusals("email_error")
+    @limited("write", "email_error")
     def save_email_preferences(self, form_data: dict):
         """Save the ticked boxes: on for ticked, off for the others of the user's choices."""
         self.email_error = ""

@@ -21,12 +21,14 @@ from clipgen.services.publishing import fraud, sync
 from clipgen.services.publishing.fraud import FlagView
 from clipgen.state.formats import PLATFORM_NAMES, when
 from clipgen.state.forms import field, row_id
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 FLAG_TABS = {
     FlagStatus.OPEN.value: "Open",
     FlagStatus.CLEARED.value: "Cleared",
     FlagStatus.CONFIRMED.value: "Confirmed",
+    FlagStatus.OVERTURNED.value: "Overturned",
 }
 CLEAR = "clear"
 CONFIRM = "confirm"
@@ -175,6 +177,7 @@ class AdminFlagsState(SessionState):
         self.dialog_summary = self.dialog_held = self.dialog_error = ""
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.tab = FlagStatus.OPEN.value
         self.sync_error = ""
@@ -182,6 +185,7 @@ class AdminFlagsState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def show_tab(self, status: str):
         if status not in FLAG_TABS:
             return None
@@ -190,6 +194,7 @@ class AdminFlagsState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def refresh(self):
         return self._load()
 
@@ -211,6 +216,7 @@ class AdminFlagsState(SessionState):
 
     @rx.event
     @shows_refusals("dialog_error")
+    @limited("write", "dialog_error")
     def decide(self, form_data: dict):
         """Clear the flag in the dialog (with an optional note) or confirm it (with a reason
         the clipper is told); the service refuses a decided flag or a missing reason."""
@@ -238,6 +244,7 @@ class AdminFlagsState(SessionState):
 
     @rx.event
     @shows_refusals("sync_error")
+    @limited("write", "sync_error")
     def request_sync(self):
         """Ask a worker to read every post's views now."""
         self.sync_error = ""

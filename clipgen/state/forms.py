@@ -7,6 +7,8 @@ id), which the services answer in words ("That campaign was not found.").
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
 
 from clipgen.services.errors import InvalidInput
@@ -16,6 +18,8 @@ _ZERO_DOLLARS = re.compile(r"\$?\s*0+(?:\.0{1,2})?")
 
 # The largest id a row can have (PostgreSQL's integer); a larger one is no row at all.
 MAX_ROW_ID = 2**31 - 1
+# More digits than any whole number a form needs (Python refuses int() of 4,300 or more).
+_MAX_DIGITS = 18
 # Long enough for the longest field (a campaign's brief); the services refuse what is
 # too long for the field in words, so this only caps what a handler holds.
 MAX_FIELD = 20_000
@@ -35,7 +39,7 @@ def checked(form_data: object, name: str) -> bool:
 
 def row_id(value: object) -> int:
     """An id sent by the page, or 0 (which the services answer with "not found")."""
-    if isinstance(value, str) and value.strip().isdecimal():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= _MAX_DIGITS:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         return 0
@@ -54,12 +58,27 @@ def route_id(path: str, prefix: str, suffix: str = "") -> int:
 
 def whole_number(value: object, what: str) -> int:
     """A positive whole number typed or sent by the page (an id, a count), or a refusal.
-    Any size: an id beyond every row is then "not found" in the service's words."""
+    Up to 18 digits: an id beyond every row is then "not found" in the service's words."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    if isinstance(value, str) and value.strip().isdecimal() and int(value.strip()) > 0:
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdecimal() and len(text) <= _MAX_DIGITS and int(text) > 0:
+        return int(text)
     raise InvalidInput(f"Enter the {what} as a whole number, like 42.")
+
+
+def number(value: object, what: str, example: str = "12.5") -> float:
+    """A finite number typed or sent by the page (seconds, a length), or a refusal:
+    "nan", "inf" and "-inf" parse as floats but compare false with every limit."""
+    if isinstance(value, str):
+        value = value.strip() if len(value) <= 64 else ""
+    parsed = math.nan
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError, OverflowError):
+            parsed = float(value)
+    if not math.isfinite(parsed):
+        raise InvalidInput(f"Enter {what} as a number, like {example}.")
+    return parsed
 
 
 def dollars(value: object, what: str = "The amount") -> int:

@@ -16,6 +16,8 @@ from clipgen.pipeline import options as opts
 from clipgen.pipeline.types import GenerateOptions
 from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
 from clipgen.services.media import jobs, videos
+from clipgen.state.forms import number
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, run_as, shows_refusals
 
 UPLOAD_ID = "source-video"
@@ -56,7 +58,7 @@ def progress_percent(progress: object) -> int | None:
     fraction = progress.get("progress", 0) if isinstance(progress, dict) else 0
     try:
         return max(0, min(100, int(float(fraction or 0) * 100)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -104,13 +106,14 @@ def options_from(state, prompt: str = "") -> GenerateOptions:
     untrusted text; the pipeline's `check_options` checks their limits."""
     try:
         count = int(state.clip_count)
-        if state.length == opts.CUSTOM_LENGTH:
-            low, high = float(state.custom_min), float(state.custom_max)
-        else:
-            default = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
-            low, high, _label = opts.LENGTH_PRESETS.get(state.length, default)
     except (TypeError, ValueError):
         raise InvalidInput("Enter whole numbers for the clip count and lengths.") from None
+    if state.length == opts.CUSTOM_LENGTH:
+        low = number(state.custom_min, "the shortest clip length in seconds", "20")
+        high = number(state.custom_max, "the longest clip length in seconds", "45")
+    else:
+        default = opts.LENGTH_PRESETS[opts.DEFAULT_LENGTH]
+        low, high, _label = opts.LENGTH_PRESETS.get(state.length, default)
     return GenerateOptions(
         clips=count,
         min_seconds=low,
@@ -195,6 +198,7 @@ class GenerateState(SessionState):
         return get_settings().max_upload_mb
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.upload_error = ""
         self.start_error = ""
@@ -243,6 +247,7 @@ class GenerateState(SessionState):
 
     @rx.event
     @shows_refusals("videos_error")
+    @limited("write", "videos_error")
     def delete_video(self, video_id: int):
         self._call_service(videos.delete_video, video_id=video_id)
         if self.video_id == video_id:
@@ -251,6 +256,7 @@ class GenerateState(SessionState):
         return [rx.toast.success("Video deleted."), *([reloaded] if reloaded else [])]
 
     @rx.event(background=True)
+    @limited("write")
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream the upload to disk through `stream_upload`, then show the video."""
         async with self:
@@ -269,6 +275,7 @@ class GenerateState(SessionState):
 
     @rx.event
     @shows_refusals("start_error")
+    @limited("generate", "start_error")
     def start(self):
         self.start_error = ""
         if not self.video_id:

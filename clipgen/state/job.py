@@ -9,9 +9,10 @@ import reflex as rx
 from reflex.config import get_config
 
 from clipgen import routes
-from clipgen.services.errors import NotAuthenticated, ServiceError
+from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
 from clipgen.services.media import clips, jobs
-from clipgen.state.forms import field
+from clipgen.state.forms import field, number
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 POLL_SECONDS = 1.0
@@ -164,6 +165,7 @@ class JobState(SessionState):
         self.clip_cards = cards
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.current_job_id = self._route_id(JOBS)
         self.not_found = False
@@ -208,6 +210,7 @@ class JobState(SessionState):
                 self.watching = False
 
     @rx.event
+    @limited("expensive_read")
     def renew_links(self, _now: str = ""):
         """Re-sign the clips' links before they expire on a page left open."""
         if self.clip_cards and links_need_renewal(self.links_expire_at):
@@ -218,12 +221,14 @@ class JobState(SessionState):
 
     @rx.event
     @shows_refusals("action_error", to_sign_in=False)
+    @limited("write", "action_error")
     def cancel(self):
         self._call_service(jobs.cancel_job, job_id=self.current_job_id)
         self._refresh()
 
     @rx.event
     @shows_refusals("action_error", to_sign_in=False)
+    @limited("generate", "action_error")
     def retry(self):
         self.action_error = ""
         self._call_service(jobs.retry_job, job_id=self.current_job_id)
@@ -232,6 +237,7 @@ class JobState(SessionState):
 
     @rx.event
     @shows_refusals("action_error", to_sign_in=False)
+    @limited("write", "action_error")
     def delete_job(self):
         self._call_service(jobs.delete_job, job_id=self.current_job_id)
         return [rx.redirect(routes.GENERATE), rx.toast.success("Job deleted.")]
@@ -252,11 +258,13 @@ class JobState(SessionState):
         self.trim_clip_id = 0
 
     @rx.event
+    @limited("write")
     def submit_trim(self, form_data: dict):
         try:
-            start, end = float(field(form_data, "start")), float(field(form_data, "end"))
-        except ValueError:
-            self.trim_error = "Enter the start and end in seconds, like 12.5."
+            start = number(field(form_data, "start"), "the start in seconds")
+            end = number(field(form_data, "end"), "the end in seconds")
+        except InvalidInput as error:
+            self.trim_error = str(error)
             return
         captions = field(form_data, "captions")
         # Captions not sent as text (no box in the form) keep the clip's words; a box sent

@@ -25,6 +25,7 @@ from clipgen.services.market.campaigns import PLATFORM_LABELS, SORTS, CampaignVi
 from clipgen.services.money.amounts import format_cents
 from clipgen.state.formats import when
 from clipgen.state.forms import dollars, field
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 ANY = "any"
@@ -236,6 +237,7 @@ class MarketplaceState(SessionState):
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(self._url())})")
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         """Take the choices from the URL query (bad values are refused by the service)."""
         given = self.router.url.query_parameters
@@ -246,12 +248,13 @@ class MarketplaceState(SessionState):
         self.ending = str(given.get("ending", "")) or ANY
         self.sort = str(given.get("sort", "")) or "newest"
         page = str(given.get("page", "1"))
-        self.page = int(page) if page.isdigit() and len(page) < 6 else 1
+        self.page = int(page) if page.isdecimal() and len(page) < 6 else 1
         self.loaded = False
         self.form_key += 1
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def search(self, form_data: dict):
         """The search box and the lowest price, sent together."""
         self.query = " ".join(field(form_data, "query").split())[:100]
@@ -260,6 +263,7 @@ class MarketplaceState(SessionState):
         return self._reload_and_show()
 
     @rx.event
+    @limited("expensive_read")
     def set_filter(self, name: str, value: str):
         """One setter for the selects; unknown names and non-text values are ignored."""
         if name not in ("platform", "length", "ending", "sort") or not isinstance(value, str):
@@ -269,6 +273,7 @@ class MarketplaceState(SessionState):
         return self._reload_and_show()
 
     @rx.event
+    @limited("expensive_read")
     def clear_filters(self):
         self.query, self.min_price = "", ""
         self.platform = self.length = self.ending = ANY
@@ -278,6 +283,7 @@ class MarketplaceState(SessionState):
         return self._reload_and_show()
 
     @rx.event
+    @limited("expensive_read")
     def go_to_page(self, page: int):
         if isinstance(page, bool) or not isinstance(page, int):
             return None
@@ -317,6 +323,7 @@ class MarketCampaignState(SessionState):
         return None
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.campaign_id = self._route_id(routes.MARKETPLACE)
         self.claim_error = ""
@@ -328,6 +335,7 @@ class MarketCampaignState(SessionState):
 
     @rx.event
     @shows_refusals("claim_error")
+    @limited("write", "claim_error")
     def claim(self):
         """Take a slot; a second click gets the same claim. Then go and work on it."""
         self.claim_error = ""

@@ -32,6 +32,7 @@ from clipgen.services.money.reports import StatementLine, StatementPage
 from clipgen.services.money.tiers import TierStanding
 from clipgen.state.formats import age, when
 from clipgen.state.forms import dollars, dollars_or_zero, field, whole_number
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 STATEMENT_PER_PAGE = 20
@@ -223,6 +224,7 @@ class EarningsState(SessionState):
         self.page, self.total_lines, self.lines = statement_vars(statement)
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.page = 1
         self.payout_error = ""
@@ -233,6 +235,7 @@ class EarningsState(SessionState):
 
     @rx.event
     @shows_refusals("setup_error", to_sign_in=False)
+    @limited("write", "setup_error")
     def set_up_payouts(self):
         """Send the clipper to Stripe's onboarding for their payout account."""
         self.setup_error = ""
@@ -240,6 +243,7 @@ class EarningsState(SessionState):
         return rx.redirect(url)
 
     @rx.event
+    @limited("expensive_read")
     def go_to_page(self, page: int):
         if isinstance(page, bool) or not isinstance(page, int):
             return None
@@ -248,6 +252,7 @@ class EarningsState(SessionState):
 
     @rx.event
     @shows_refusals("payout_error", to_sign_in=False)
+    @limited("write", "payout_error")
     def request_payout(self, form_data: dict):
         """Ask for a payout of the amount typed; the form's key makes a double click one."""
         self.payout_error = ""
@@ -360,6 +365,7 @@ class BillingState(SessionState):
         self.page, self.total_lines, self.lines = statement_vars(statement)
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.page = 1
         self.card_error = ""
@@ -370,11 +376,13 @@ class BillingState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def refresh(self):
         """Read the balance and the card payments again (a payment Stripe just confirmed)."""
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def go_to_page(self, page: int):
         if isinstance(page, bool) or not isinstance(page, int):
             return None
@@ -383,6 +391,7 @@ class BillingState(SessionState):
 
     @rx.event
     @shows_refusals("card_error", to_sign_in=False)
+    @limited("write", "card_error")
     def add_funds(self, form_data: dict):
         """Start a card payment of the dollars typed and send the browser to Stripe's
         Checkout; the money is booked when Stripe's webhook confirms the payment."""
@@ -439,6 +448,7 @@ class AdminPayoutsState(SessionState):
         return [rx.toast.success(message), *([reloaded] if reloaded else [])]
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.action_payout_id = ""
         self.action_error = ""
@@ -447,6 +457,7 @@ class AdminPayoutsState(SessionState):
 
     @rx.event
     @shows_refusals("action_error", to_sign_in=False)
+    @limited("write", "action_error")
     def approve(self, form_data: dict):
         """Record a requested payout paid, with the transfer's reference."""
         sent_id = field(form_data, "payout_id")
@@ -481,6 +492,7 @@ class AdminPayoutsState(SessionState):
 
     @rx.event
     @shows_refusals("reject_error", to_sign_in=False)
+    @limited("write", "reject_error")
     def reject(self, form_data: dict):
         """Refuse the payout in the dialog; the money returns to the clipper's balance."""
         self.reject_error = ""
@@ -497,6 +509,7 @@ class AdminPayoutsState(SessionState):
 
     @rx.event
     @shows_refusals("load_error", to_sign_in=False)
+    @limited("expensive_read", "load_error")
     def export_csv(self):
         self.load_error = ""
         data = self._call_service(payouts.payouts_csv)
@@ -634,12 +647,14 @@ class AdminMoneyState(SessionState):
         return [rx.toast.success(message), *([reloaded] if reloaded else [])]
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.deposit_error = self.hold_error = self.release_error = ""
         self.auto_approve_error = self.reconciliation_error = ""
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def run_check(self):
         reloaded = self._load()
         if reloaded or self.load_error:
@@ -650,6 +665,7 @@ class AdminMoneyState(SessionState):
 
     @rx.event
     @shows_refusals("deposit_error", to_sign_in=False)
+    @limited("write", "deposit_error")
     def record_deposit(self, form_data: dict):
         """Add a client's bank transfer to their balance."""
         self.deposit_error = ""
@@ -671,6 +687,7 @@ class AdminMoneyState(SessionState):
 
     @rx.event
     @shows_refusals("hold_error", to_sign_in=False)
+    @limited("write", "hold_error")
     def hold(self, form_data: dict):
         """Keep a submission's earnings pending while it is reviewed."""
         self.hold_error = ""
@@ -685,6 +702,7 @@ class AdminMoneyState(SessionState):
 
     @rx.event
     @shows_refusals("release_error", to_sign_in=False)
+    @limited("write", "release_error")
     def release(self, form_data: dict):
         """Lift a hold; earnings past the usual hold become available at once."""
         self.release_error = ""
@@ -700,6 +718,7 @@ class AdminMoneyState(SessionState):
 
     @rx.event
     @shows_refusals("auto_approve_error", to_sign_in=False)
+    @limited("write", "auto_approve_error")
     def save_auto_approve(self, form_data: dict):
         """Set the amount up to which payout requests are approved without an admin."""
         self.auto_approve_error = ""
@@ -716,6 +735,7 @@ class AdminMoneyState(SessionState):
 
     @rx.event
     @shows_refusals("reconciliation_error", to_sign_in=False)
+    @limited("write", "reconciliation_error")
     def reconcile_yesterday(self):
         """Compare yesterday's Stripe balance transactions with the ledger now."""
         self.reconciliation_error = ""

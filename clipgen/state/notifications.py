@@ -14,6 +14,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from clipgen import routes
 from clipgen.models import utcnow
 from clipgen.services import notifications
 from clipgen.services.auth.service import UserView
@@ -22,6 +23,7 @@ from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import NotificationView
 from clipgen.state.formats import age, when
 from clipgen.state.forms import row_id
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState
 
 BELL_ITEMS = 10
@@ -55,15 +57,7 @@ KIND_LABELS = {
 
 def in_app_link(link: str) -> str:
     """The notification's link if it is a path of this app; "" for anything else."""
-    if (
-        isinstance(link, str)
-        and link.startswith("/")
-        and not link.startswith("//")
-        and "\\" not in link
-        and not any(ch.isspace() for ch in link)
-    ):
-        return link
-    return ""
+    return link if routes.is_app_path(link) else ""
 
 
 def notification_row(view: NotificationView, now: datetime) -> dict[str, str]:
@@ -163,11 +157,13 @@ class NotificationsState(SessionState):
         return self._to_login()
 
     @rx.event
+    @limited("expensive_read")
     def refresh(self, _now: str = ""):
         """The count, on every signed-in page's load and on a timer (quiet when signed out)."""
         self._load()
 
     @rx.event
+    @limited("expensive_read")
     def toggle_bell(self, is_open: bool):
         """The bell opened or closed; opening it loads the latest notifications."""
         self.bell_open = is_open is True
@@ -176,6 +172,7 @@ class NotificationsState(SessionState):
         return None
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         """The Notifications page: the latest `PAGE_ITEMS`, read or not."""
         self.page_loaded = False
@@ -184,6 +181,7 @@ class NotificationsState(SessionState):
         return None
 
     @rx.event
+    @limited("write")
     def open_notification(self, sent_id: str):
         """Mark one notification read and go where it points (only ever inside the app)."""
         try:
@@ -199,6 +197,7 @@ class NotificationsState(SessionState):
         return rx.redirect(link) if link else None
 
     @rx.event
+    @limited("write")
     def mark_all_read(self):
         """Mark every unread notification of the user read."""
         try:

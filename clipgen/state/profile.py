@@ -11,6 +11,7 @@ from clipgen.services.errors import ServiceError
 from clipgen.services.market import profiles
 from clipgen.services.money.tiers import TierStanding
 from clipgen.state.job import absolute_url
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState
 
 # --- plain values for the page ---------------------------------------------------------------
@@ -103,6 +104,7 @@ class ProfileState(SessionState):
         self.loaded = True
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.clipper_id = self._route_id("/clippers")
         self.loaded = False

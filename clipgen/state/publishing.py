@@ -21,6 +21,7 @@ from clipgen.state.connections import YouTubeState  # noqa: F401  (its old home)
 from clipgen.state.formats import PLATFORM_NAMES, when
 from clipgen.state.forms import field, row_id
 from clipgen.state.job import absolute_url
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 UPLOAD_POLL_SECONDS = 2.0
@@ -338,6 +339,7 @@ class PerformanceState(SessionState):
         return self.has_active_upload or any(p["verification"] == "pending" for p in self.posts)
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.clip_submission_id = self._route_id(PERFORMANCE)
         self.loaded = self.not_found = False
@@ -358,6 +360,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     @shows_refusals("post_error")
+    @limited("write", "post_error")
     def add_post(self, form_data: dict):
         """Record the address of the clipper's post of this clip."""
         self.post_error = ""
@@ -371,6 +374,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     @shows_refusals()
+    @limited("write")
     def check_again(self, publication_id: str):
         """Ask a refused post's platform again, once the clipper fixed it."""
         post = self._call_service(publications.check_again, publication_id=publication_id)
@@ -378,6 +382,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     @shows_refusals("counts_error")
+    @limited("write", "counts_error")
     def enter_counts(self, form_data: dict):
         """Record the counts a post shows now (for posts the sync does not read)."""
         sent_id = field(form_data, "publication_id")
@@ -400,6 +405,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     @shows_refusals("report_error")
+    @limited("write", "report_error")
     def confirm_report(self, report_id: str):
         """The client (or an admin) confirms a count the clipper typed: money follows."""
         self.report_action_id, self.report_error = str(row_id(report_id)), ""
@@ -435,6 +441,7 @@ class PerformanceState(SessionState):
             self.evidence_report_id, self.evidence_error = 0, ""
 
     @rx.event
+    @limited("write")
     async def attach_evidence(self, files: list[rx.UploadFile]):
         """Attach the chosen screenshot of the post's counts to the waiting count."""
         self.evidence_error = ""
@@ -459,6 +466,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     @shows_refusals("decline_error")
+    @limited("write", "decline_error")
     def send_decline(self, form_data: dict):
         """Decline the count with the reason typed in the dialog; the clipper reads it."""
         self.decline_error = ""
@@ -472,6 +480,7 @@ class PerformanceState(SessionState):
 
     @rx.event
     @shows_refusals("upload_error")
+    @limited("write", "upload_error")
     def upload_to_youtube(self, form_data: dict):
         """Queue the clip's upload to the clipper's connected channel, then follow it."""
         self.upload_error = ""

@@ -19,6 +19,7 @@ from clipgen.state.campaigns import CampaignState
 from clipgen.state.formats import age, when
 from clipgen.state.forms import field, row_id, whole_number
 from clipgen.state.job import absolute_url, links_expiry, links_need_renewal
+from clipgen.state.limits import limited
 from clipgen.state.session import SessionState, shows_refusals
 
 STATUS_LABELS = {
@@ -133,6 +134,7 @@ class ReviewsState(SessionState):
         self.rate_error = ""
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         """/reviews: every campaign's clips waiting for review."""
         self.campaign_filter = 0
@@ -141,6 +143,7 @@ class ReviewsState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def open_for_campaign(self):
         """One campaign's page (/campaigns/<id>): its clips only (the service keeps it to
         the caller's own); it loads after the campaign itself (`CampaignState.open_page`)."""
@@ -154,6 +157,7 @@ class ReviewsState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def show_status(self, status: str):
         if status not in STATUS_LABELS:
             return None
@@ -162,6 +166,7 @@ class ReviewsState(SessionState):
         return self._load()
 
     @rx.event
+    @limited("expensive_read")
     def renew_links(self, _now: str = ""):
         """Re-sign the clips' links before they expire on a page left open."""
         if self.items and links_need_renewal(self.links_expire_at):
@@ -177,6 +182,7 @@ class ReviewsState(SessionState):
 
     @rx.event
     @shows_refusals("action_error")
+    @limited("write", "action_error")
     def approve(self, submission_id: int):
         """Approve the clip: its price leaves the campaign's escrow for the clipper."""
         self.action_submission_id = row_id(submission_id)
@@ -213,6 +219,7 @@ class ReviewsState(SessionState):
 
     @rx.event
     @shows_refusals("dialog_error")
+    @limited("write", "dialog_error")
     def send_dialog(self, form_data: dict):
         """Reject with the reason, or ask for a revision with the notes, typed in the dialog."""
         self.dialog_error = ""
@@ -242,6 +249,7 @@ class ReviewsState(SessionState):
 
     @rx.event
     @shows_refusals("rate_error")
+    @limited("write", "rate_error")
     def rate(self, form_data: dict):
         """Rate the clipper of an approved clip 1-5 with optional feedback."""
         sent = field(form_data, "job_id")

@@ -38,6 +38,7 @@ from clipgen.state.job import (
     links_expiry,
     links_need_renewal,
 )
+from clipgen.state.limits import limited
 from clipgen.state.marketplace import campaign_detail, time_left
 from clipgen.state.session import SessionState, shows_refusals
 
@@ -175,6 +176,7 @@ class WorkListState(SessionState):
 
     @rx.event
     @shows_refusals("error")
+    @limited("expensive_read", "error")
     def open_page(self):
         self.error, self.rows = "", []
         mine = self._call_service(claims.my_claims)
@@ -343,6 +345,7 @@ class ClaimState(SessionState):
         self.layout = opts.DEFAULT_LAYOUT  # campaigns set no layout
 
     @rx.event
+    @limited("expensive_read")
     def open_page(self):
         self.claim_id = self._route_id(routes.MY_WORK)
         self.not_found = False
@@ -387,6 +390,7 @@ class ClaimState(SessionState):
                 self.watching = False
 
     @rx.event
+    @limited("expensive_read")
     def renew_links(self, _now: str = ""):
         """Re-sign the preview links before they expire on a page left open."""
         if self.candidates and links_need_renewal(self.links_expire_at):
@@ -406,6 +410,7 @@ class ClaimState(SessionState):
 
     @rx.event
     @shows_refusals("generate_error")
+    @limited("generate", "generate_error")
     def make_clips(self):
         """Start a generation of the campaign's source for this claim."""
         self.generate_error = ""
@@ -431,6 +436,7 @@ class ClaimState(SessionState):
             self.upload_percent = percent
 
     @rx.event(background=True)
+    @limited("write")
     async def receive_upload(self, chunks: rx.UploadChunkIterator):
         """Stream an own edit to disk exactly as the Generate page does; then list it."""
         async for event in receive_video(
@@ -466,6 +472,7 @@ class ClaimState(SessionState):
 
     @rx.event
     @shows_refusals("submit_error")
+    @limited("write", "submit_error")
     def submit(self, form_data: dict):
         """Hand in the picked clip with its caption and hashtags."""
         self.submit_error = ""
@@ -488,6 +495,7 @@ class ClaimState(SessionState):
 
     @rx.event
     @shows_refusals("action_error")
+    @limited("write", "action_error")
     def give_up(self):
         """Hand the claim back; its slot is free for another clipper."""
         self.action_error = ""

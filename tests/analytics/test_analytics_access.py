@@ -12,6 +12,7 @@ from sqlmodel import Session
 import clipgen.clipgen  # noqa: F401  (registers every state)
 from clipgen.db import session_scope
 from clipgen.models import Role
+from clipgen.services import csv_export
 from clipgen.services.analytics import admin, client, clipper, export
 from clipgen.services.auth import service as auth
 from clipgen.services.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -118,8 +119,8 @@ def test_exports_check_the_chart_and_who_asks(session: Session, world) -> None:
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_quoted(session: Session, world) -> None:
-    assert export.safe_text("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert export.to_csv([["a", "b, c"], [1, "2"]]) == 'a,"b, c"\r\n1,2\r\n'
+    assert csv_export.safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert csv_export.csv_text([["a", "b, c"], [1, "2"]]) == 'a,"b, c"\r\n1,2\r\n'
 
 
 # --- the pages' handlers ---------------------------------------------------------------

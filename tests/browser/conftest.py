@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clipgen.config import PROJECT_ROOT
+from tests.support.rate_limits import GENEROUS_RATE_LIMITS
 from tests.support.services import free_port
 
 # A 2-core CI machine runs the app, its worker, Chromium and the tests at once: a page
@@ -72,6 +73,8 @@ def running_app(
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
+        # One address (this machine) registers and signs in many users in a row.
+        "RATE_LIMITS": GENEROUS_RATE_LIMITS,
         **settings,
     }
     log = data_dir / "app.log"

@@ -505,6 +505,8 @@ ARROWS = {
     (S.REVISION_REQUESTED, S.IN_PROGRESS),
     (S.REVISION_REQUESTED, S.EXPIRED),
     (S.REVISION_REQUESTED, S.ABANDONED),
+    # Not in DESIGN §3: a rejection the client overturned on the clipper's appeal.
+    (S.REJECTED, S.APPROVED),
 }
 STATUS_WORDS = {
     S.IN_PROGRESS: "in progress",

@@ -8,8 +8,11 @@ from typing import Any, TypeVar
 S = TypeVar("S")
 
 
-def state_on(cls: type[S], token: str, path: str) -> S:
-    """`cls` in a fresh tab signed in with `token`, on `path` (its query included)."""
+def state_on(
+    cls: type[S], token: str, path: str, *, user_agent: str = "", client_ip: str = ""
+) -> S:
+    """`cls` in a fresh tab signed in with `token`, on `path` (its query included), of a
+    browser sending `user_agent` from `client_ip` (none: what a test's sign-in stores)."""
     from reflex.istate.data import RouterData
     from reflex.state import State
 
@@ -18,7 +21,8 @@ def state_on(cls: type[S], token: str, path: str) -> S:
         {
             "pathname": path.split("?")[0],
             "asPath": path,
-            "headers": {"origin": "http://localhost:3000"},
+            "headers": {"origin": "http://localhost:3000", "user-agent": user_agent},
+            "ip": client_ip,
         }
     )
     state = root.get_substate(cls.get_full_name().split(".")[1:])

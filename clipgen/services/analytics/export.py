@@ -3,8 +3,6 @@ range the page shows, behind the same permission checks as the dashboard itself.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from sqlmodel import Session
@@ -17,6 +15,7 @@ from clipgen.services.analytics.client import (
 )
 from clipgen.services.analytics.clipper import ClipperDashboard, clipper_dashboard
 from clipgen.services.auth.service import UserView
+from clipgen.services.csv_export import csv_text
 from clipgen.services.errors import InvalidInput
 
 Rows = list[list[object]]
@@ -33,11 +32,6 @@ CHARTS = {
 def dollars(cents: int | None) -> str:
     """Cents as a plain decimal a spreadsheet reads as a number."""
     return "" if cents is None else f"{cents / 100:.2f}"
-
-
-def safe_text(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def clipper_rows(board: ClipperDashboard, chart: str) -> Rows:
@@ -59,7 +53,7 @@ def clipper_rows(board: ClipperDashboard, chart: str) -> Rows:
     if chart == "views":
         series = board.view_series
         return [
-            ["day", "all_posts", *[safe_text(s.label) for s in series]],
+            ["day", "all_posts", *[s.label for s in series]],
             *[
                 [day.day.isoformat(), day.total, *[day.by_series[s.key] for s in series]]
                 for day in board.views
@@ -71,8 +65,8 @@ def clipper_rows(board: ClipperDashboard, chart: str) -> Rows:
         *[
             [
                 c.submission_id,
-                safe_text(c.title),
-                safe_text(c.campaign_title),
+                c.title,
+                c.campaign_title,
                 c.views,
                 c.views_in_range,
                 dollars(c.earned_in_range_cents),
@@ -100,7 +94,7 @@ def client_rows(board: ClientDashboard, chart: str) -> Rows:
             *[
                 [
                     c.campaign_id,
-                    safe_text(c.title),
+                    c.title,
                     c.status,
                     dollars(c.budget_cents),
                     dollars(c.spent_in_range_cents),
@@ -122,7 +116,7 @@ def client_rows(board: ClientDashboard, chart: str) -> Rows:
                 "spent_to_date_usd",
                 "views",
                 "effective_cpm_usd",
-                *[safe_text(s.label) for s in series],
+                *[s.label for s in series],
             ],
             *[
                 [
@@ -141,7 +135,7 @@ def client_rows(board: ClientDashboard, chart: str) -> Rows:
     return [
         ["clipper", "name", "views", "views_in_range", "approved_clips"],
         *[
-            [c.clipper_id, safe_text(c.name), c.views, c.views_in_range, c.approved_clips]
+            [c.clipper_id, c.name, c.views, c.views_in_range, c.approved_clips]
             for c in board.top_clippers
         ],
     ]
@@ -190,12 +184,6 @@ def chart_rows(
     return admin_rows(admin_dashboard(**common), chart)
 
 
-def to_csv(rows: Rows) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
-
-
 def chart_csv(**kwargs) -> str:
-    """`chart_rows` as CSV text, for a download."""
-    return to_csv(chart_rows(**kwargs))
+    """`chart_rows` as CSV text, for a download (every cell formula-safe)."""
+    return csv_text(chart_rows(**kwargs))

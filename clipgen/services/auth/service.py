@@ -22,16 +22,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from clipgen import routes
 from clipgen.config import get_settings
 from clipgen.models import AuditLog, AuthSession, LoginFailure, Role, User, utcnow
+from clipgen.services import rate_limits
 from clipgen.services.audit import record_audit
+from clipgen.services.auth.agents import agent_family, same_family
 from clipgen.services.auth.passwords import (
     check_password_strength,
     hash_password,
@@ -43,6 +46,7 @@ from clipgen.services.errors import (
     NotAuthenticated,
     PermissionDenied,
     RateLimited,
+    ReauthRequired,
     RecordedRefusal,
 )
 
@@ -50,7 +54,8 @@ _EMAIL_RE = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 SELF_SERVICE_ROLES = (Role.CLIPPER, Role.CLIENT)
-LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+# How often a used session's last use (and so its idle end) is written: not on every event.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 # A successful sign-in from an address within this long spares it the per-email backoff.
 KNOWN_ADDRESS_DAYS = 30
 WRONG_CREDENTIALS = "Wrong email or password."
@@ -64,6 +69,25 @@ class LockedAfterFailure(RateLimited, RecordedRefusal):
     """This failure reached a limit; the failure row is kept and the message says when to retry."""
 
 
+class SessionFromOtherBrowser(NotAuthenticated, RecordedRefusal):
+    """The token came from another kind of browser than it signed in with: the session is
+    revoked (kept, with its audit row) and the caller must sign in."""
+
+
+class AccountSuspended(PermissionDenied):
+    """The right password, but an admin suspended the account: says why and how to appeal."""
+
+
+def suspension_message(reason: str | None) -> str:
+    """What a suspended account is told when it tries to sign in."""
+    why = f" Reason: {reason.strip()}" if reason and reason.strip() else ""
+    why = why if not why or why.endswith((".", "!", "?")) else why + "."
+    return (
+        f"This account is suspended.{why} If you think this is a mistake, you can appeal "
+        f"at {routes.APPEAL}."
+    )
+
+
 @dataclass(frozen=True)
 class UserView:
     """What the rest of the app may know of a user: never the hash."""
@@ -73,6 +97,10 @@ class UserView:
     display_name: str
     roles: tuple[str, ...]
     tier: str
+    # Set only when the user was resolved from a browser session (`current_user`): which
+    # one, and when its password was last typed. Money actions check the second.
+    session_id: int | None = field(default=None, compare=False)
+    reauthenticated_at: datetime | None = field(default=None, compare=False)
 
     def has_role(self, role: Role) -> bool:
         return role.value in self.roles
@@ -258,6 +286,33 @@ def _lock_reason(
     return message, retry_at
 
 
+def _checked_credentials(session: Session, email: str, password: str, client_ip: str) -> User:
+    """The user whose (normalized) email and password these are; a wrong pair is counted
+    as a failed sign-in and every lockout applies (see the module)."""
+    if not password:
+        raise InvalidInput("Enter your password.")
+    user = session.exec(select(User).where(User.email == email)).first()
+    locked = _lock_reason(session, email, client_ip, user)
+    if locked is not None:
+        raise RateLimited(locked[0], retry_at=locked[1])
+    if user is None or not verify_password(user.password_hash, password[:1024]):
+        session.add(LoginFailure(email=email, client_ip=client_ip[:64]))
+        session.flush()
+        locked = _lock_reason(session, email, client_ip, user)
+        if locked is not None:
+            raise LockedAfterFailure(f"{WRONG_CREDENTIALS} {locked[0]}", retry_at=locked[1])
+        raise WrongCredentials(WRONG_CREDENTIALS)
+    return user
+
+
+def verify_credentials(
+    *, session: Session, email: str, password: str, client_ip: str = ""
+) -> UserView:
+    """The account these credentials open, without opening a session (a suspended account
+    appealing). Failures count and lock exactly like sign-in's; a suspended account passes."""
+    return UserView.of(_checked_credentials(session, normalize_email(email), password, client_ip))
+
+
 def sign_in(
     *,
     session: Session,
@@ -272,21 +327,11 @@ def sign_in(
     are counted per (email, address), per address, and per email (see the module).
     """
     email = normalize_email(email)
-    if not password:
-        raise InvalidInput("Enter your password.")
-    user = session.exec(select(User).where(User.email == email)).first()
-    locked = _lock_reason(session, email, client_ip, user)
-    if locked is not None:
-        raise RateLimited(locked[0], retry_at=locked[1])
-    if user is None or not verify_password(user.password_hash, password[:1024]):
-        session.add(LoginFailure(email=email, client_ip=client_ip[:64]))
-        session.flush()
-        locked = _lock_reason(session, email, client_ip, user)
-        if locked is not None:
-            raise LockedAfterFailure(f"{WRONG_CREDENTIALS} {locked[0]}", retry_at=locked[1])
-        raise WrongCredentials(WRONG_CREDENTIALS)
+    user = _checked_credentials(session, email, password, client_ip)
     if not user.is_active:
         raise PermissionDenied("This account has been suspended. Contact support.")
+    if user.suspended_at is not None:
+        raise AccountSuspended(suspension_message(user.suspension_reason))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     # Only this address's failures for this email: other addresses' stay counted.
@@ -296,11 +341,15 @@ def sign_in(
         )
     )
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     session.add(
         AuthSession(
             token_hash=_token_hash(token),
             user_id=user.id,
-            expires_at=utcnow() + timedelta(hours=get_settings().session_ttl_hours),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=_session_end(now, now),
+            reauthenticated_at=now,
             client_ip=client_ip[:64],
             user_agent=user_agent[:255],
         )
@@ -328,27 +377,71 @@ def _live_session(session: Session, token: str) -> tuple[AuthSession, User] | No
             col(AuthSession.revoked_at).is_(None),
             AuthSession.expires_at > utcnow(),
             col(User.is_active).is_(True),
+            col(User.suspended_at).is_(None),
         )
     ).first()
     return (row[0], row[1]) if row else None
 
 
-def current_user(*, session: Session, token: str) -> UserView | None:
-    """The user a session token belongs to, or None when it is not live."""
+def _session_end(created_at: datetime, used_at: datetime) -> datetime:
+    """When a session used at `used_at` ends: `SESSION_IDLE_HOURS` later, and never past
+    `SESSION_TTL_HOURS` after it began."""
+    settings = get_settings()
+    return min(
+        used_at + timedelta(hours=settings.session_idle_hours),
+        created_at + timedelta(hours=settings.session_ttl_hours),
+    )
+
+
+def _session_user(session: Session, token: str, user_agent: str | None) -> UserView | None:
+    """The live session's user, its idle end slid forward; a token from another browser
+    family than it signed in with is revoked and refused (`SessionFromOtherBrowser`).
+    `user_agent` None (no browser: a worker, the CLI) skips the family check."""
     found = _live_session(session, token)
     if found is None:
         return None
     auth_session, user = found
     now = utcnow()
-    if now - auth_session.last_seen_at > LAST_SEEN_RESOLUTION:
-        auth_session.last_seen_at = now
+    if user_agent is not None and not same_family(auth_session.user_agent, user_agent):
+        auth_session.revoked_at = now
+        record_audit(
+            session=session,
+            action="user.session_refused",
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
+            reason="other browser",
+            signed_in_with=agent_family(auth_session.user_agent),
+            used_from=agent_family(user_agent),
+        )
         session.flush()
-    return UserView.of(user)
+        raise SessionFromOtherBrowser()
+    if now - auth_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        auth_session.last_seen_at = now
+        auth_session.expires_at = _session_end(auth_session.created_at, now)
+        session.flush()
+    return replace(
+        UserView.of(user),
+        session_id=auth_session.id,
+        reauthenticated_at=auth_session.reauthenticated_at,
+    )
 
 
-def require_user(*, session: Session, token: str, role: Role | None = None) -> UserView:
+def current_user(*, session: Session, token: str, user_agent: str | None = None) -> UserView | None:
+    """The user a session token belongs to, or None when it is not live (or was just
+    refused for coming from another browser family; the caller's unit of work keeps the
+    revocation)."""
+    try:
+        return _session_user(session, token, user_agent)
+    except SessionFromOtherBrowser:
+        return None
+
+
+def require_user(
+    *, session: Session, token: str, role: Role | None = None, user_agent: str | None = None
+) -> UserView:
     """The signed-in user, who must hold `role` when one is given."""
-    user = current_user(session=session, token=token)
+    user = _session_user(session, token, user_agent)
     if user is None:
         raise NotAuthenticated()
     if role is not None and not user.has_role(role):
@@ -381,19 +474,29 @@ def change_password(
     new_password: str,
     client_ip: str = "",
 ) -> None:
-    """Replace the password and end every other session of the user."""
+    """Replace the password and end every other session of the user. Like a money action
+    it needs the password typed in this session within `SESSION_REAUTH_MINUTES`."""
     found = _live_session(session, token)
     if found is None:
         raise NotAuthenticated()
     auth_session, user = found
+    _require_fresh(auth_session.reauthenticated_at, to="change your password")
+    # Wrong current passwords count like failed sign-ins: past the limit even the
+    # right one is refused until the window moves on (a stolen session cannot guess).
+    failures = rate_limits.user_key(user.id)
+    rate_limits.check("password_failures", failures)
     if not verify_password(user.password_hash, current_password[:1024]):
+        rate_limits.hit("password_failures", failures)
         raise InvalidInput("Your current password is not right.")
+    rate_limits.clear("password_failures", failures)
     if new_password == current_password:
         raise InvalidInput("The new password must differ from the current one.")
     check_password_strength(new_password, email=user.email, display_name=user.display_name)
     now = utcnow()
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
+    # The current password was just typed: that is a re-authentication of this session.
+    auth_session.reauthenticated_at = now
     others = session.exec(
         select(AuthSession).where(
             AuthSession.user_id == user.id,
@@ -413,6 +516,51 @@ def change_password(
         sessions_ended=len(others),
     )
     session.flush()
+
+
+def reauthenticate(
+    *,
+    session: Session,
+    token: str,
+    password: str,
+    client_ip: str = "",
+    user_agent: str | None = None,
+) -> None:
+    """Take the password again in a signed-in session, so money actions may go ahead for
+    `SESSION_REAUTH_MINUTES`. A wrong password counts as a failed sign-in of the account
+    from this address (the same lockouts apply, and its row is kept)."""
+    user = _session_user(session, token, user_agent)
+    if user is None:
+        raise NotAuthenticated()
+    try:
+        _checked_credentials(session, user.email, password, client_ip)
+    except WrongCredentials:
+        raise WrongCredentials("That password is not right.") from None
+    auth_session = session.get(AuthSession, user.session_id)
+    auth_session.reauthenticated_at = utcnow()
+    record_audit(
+        session=session,
+        action="user.reauthenticated",
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        client_ip=client_ip,
+    )
+    session.flush()
+
+
+def require_recent_password(actor: UserView, *, to: str) -> None:
+    """Refuse a money action (`ReauthRequired`) unless the actor's session took the
+    password within `SESSION_REAUTH_MINUTES`. `to` completes "enter your password again
+    to ...". An actor not from a browser session (the CLI, a worker) is not asked."""
+    if actor.session_id is not None:
+        _require_fresh(actor.reauthenticated_at, to=to)
+
+
+def _require_fresh(reauthenticated_at: datetime | None, *, to: str) -> None:
+    window = timedelta(minutes=get_settings().session_reauth_minutes)
+    if reauthenticated_at is None or utcnow() - reauthenticated_at > window:
+        raise ReauthRequired(f"For your security, enter your password again to {to}.")
 
 
 def create_admin(

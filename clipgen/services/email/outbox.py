@@ -28,6 +28,8 @@ SUBJECTS = {
     Kind.PAYOUT_FAILED: "Your payout could not be paid",
     Kind.CAMPAIGN_EXHAUSTED: "Your campaign has spent its budget",
     Kind.FLAG_RAISED: "A post was flagged for review",
+    Kind.ACCOUNT_SUSPENDED: "Your account was suspended",
+    Kind.SUSPENSION_LIFTED: "The suspension of your account was lifted",
 }
 
 
@@ -43,9 +45,7 @@ def subject_of(kind: str) -> str:
 def absolute_link(link: str) -> str:
     """The notification's in-app path as an address to click in a mail client; "" for
     anything that is not a path of this app."""
-    if not link.startswith("/") or link.startswith("//") or "\\" in link:
-        return ""
-    if any(ch.isspace() for ch in link):
+    if not routes.is_app_path(link):
         return ""
     return get_settings().app_url.rstrip("/") + link
 
@@ -57,12 +57,15 @@ def body_of(user: User, notification: Notification, group: EmailGroup) -> str:
     link = absolute_link(notification.link)
     if link:
         lines += [f"Open it in ClipGen: {link}", ""]
-    lines += [
-        "-- ",
-        "ClipGen",
-        f"You get this email because “{group.label}” is on in your email choices.",
-        f"Change them on your account page: {app}{routes.ACCOUNT}",
-    ]
+    why = (
+        ["You get this email because it is about your account itself."]
+        if group.required
+        else [
+            f"You get this email because “{group.label}” is on in your email choices.",
+            f"Change them on your account page: {app}{routes.ACCOUNT}",
+        ]
+    )
+    lines += ["-- ", "ClipGen", *why]
     return "\n".join(lines) + "\n"
 
 

@@ -28,6 +28,8 @@ class EmailGroup:
     label: str
     kinds: tuple[str, ...]
     roles: tuple[Role, ...]
+    # About the account itself (a suspension): always sent, never offered as a choice.
+    required: bool = False
 
 
 EMAIL_GROUPS: tuple[EmailGroup, ...] = (
@@ -56,6 +58,13 @@ EMAIL_GROUPS: tuple[EmailGroup, ...] = (
         (Role.CLIENT,),
     ),
     EmailGroup("flag_raised", "A post was flagged for review", (Kind.FLAG_RAISED,), (Role.ADMIN,)),
+    EmailGroup(
+        "account_standing",
+        "My account was suspended, or its suspension lifted",
+        (Kind.ACCOUNT_SUSPENDED, Kind.SUSPENSION_LIFTED),
+        (Role.CLIPPER, Role.CLIENT),
+        required=True,
+    ),
 )
 _GROUP_OF_KIND = {kind: group for group in EMAIL_GROUPS for kind in group.kinds}
 
@@ -67,11 +76,15 @@ def group_of(kind: str) -> EmailGroup | None:
 
 def groups_for(actor: UserView) -> tuple[EmailGroup, ...]:
     """The groups that concern the actor's roles (a client is never asked about payouts)."""
-    return tuple(g for g in EMAIL_GROUPS if any(actor.has_role(role) for role in g.roles))
+    return tuple(
+        g for g in EMAIL_GROUPS if not g.required and any(actor.has_role(role) for role in g.roles)
+    )
 
 
 def wants(session: Session, user_id: int, group: EmailGroup) -> bool:
-    """Whether the user has this group of emails on (the default)."""
+    """Whether the user has this group of emails on (the default; a required one always)."""
+    if group.required:
+        return True
     off = session.exec(
         select(EmailOptOut.id).where(
             EmailOptOut.user_id == user_id, EmailOptOut.email_group == group.key

@@ -804,6 +804,62 @@ def resume_campaign(*, session: Session, actor: UserView, campaign_id: int) -> C
     return view_of(session, row)
 
 
+def pause_for_suspension(*, session: Session, client_id: int, actor_id: int) -> list[int]:
+    """Pause every active campaign of a client an admin suspends (the same move as
+    `pause_campaign`), marked so `resume_after_suspension` resumes exactly those; their ids.
+    Claims already made go on, as with any pause."""
+    rows = session.exec(
+        select(Campaign)
+        .where(Campaign.client_id == client_id, Campaign.status == CampaignStatus.ACTIVE)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for row in rows:
+        row.status = CampaignStatus.PAUSED
+        row.paused_by_suspension = True
+        session.add(row)
+        record_audit(
+            session=session,
+            action="campaign.paused",
+            actor_id=actor_id,
+            target_type="campaign",
+            target_id=row.id,
+            why="client suspended",
+        )
+    session.flush()
+    return [row.id for row in rows]
+
+
+def resume_after_suspension(*, session: Session, client_id: int, actor_id: int) -> list[int]:
+    """Resume the campaigns the client's suspension paused (those still paused, whose
+    deadline has not passed; the others just lose the mark); the ids resumed."""
+    rows = session.exec(
+        select(Campaign)
+        .where(Campaign.client_id == client_id, col(Campaign.paused_by_suspension).is_(True))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    now = utcnow()
+    resumed: list[int] = []
+    for row in rows:
+        row.paused_by_suspension = False
+        live = row.deadline is None or row.deadline > now
+        if row.status == CampaignStatus.PAUSED and live:
+            row.status = CampaignStatus.ACTIVE
+            resumed.append(row.id)
+            record_audit(
+                session=session,
+                action="campaign.resumed",
+                actor_id=actor_id,
+                target_type="campaign",
+                target_id=row.id,
+                why="suspension lifted",
+            )
+        session.add(row)
+    session.flush()
+    return resumed
+
+
 def _close_open_claims(session: Session, row: Campaign, why: str) -> int:
     """End the claims of a closing campaign that have not been handed in; how many."""
     now = utcnow()

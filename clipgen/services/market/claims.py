@@ -63,6 +63,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.SUBMITTED, S.APPROVED): "approved",
     (S.SUBMITTED, S.REJECTED): "rejected",
     (S.SUBMITTED, S.REVISION_REQUESTED): "sent back for a revision",
+    # A rejection the client overturned on the clipper's appeal (services/appeals.py).
+    (S.REJECTED, S.APPROVED): "approved on appeal",
     (S.REVISION_REQUESTED, S.IN_PROGRESS): "reopened for its revision",
     (S.REVISION_REQUESTED, S.EXPIRED): "expired",
     (S.REVISION_REQUESTED, S.ABANDONED): "given up",
@@ -340,6 +342,30 @@ def give_up_claim(*, session: Session, actor: UserView, job_id: int) -> ClaimVie
     )
     campaign = session.get(Campaign, job.campaign_id)
     return claim_view(job, campaign.title)
+
+
+def release_claims_of(*, session: Session, clipper_id: int, actor_id: int, why: str) -> list[int]:
+    """Give up, for the clipper, every claim not handed in (an admin suspended them), so
+    its slot is free again; the same move as `give_up_claim`. A submitted clip stays for
+    its client to review. The ids of the claims closed."""
+    jobs = session.exec(
+        select(MarketJob).where(
+            MarketJob.clipper_id == clipper_id, col(MarketJob.status).in_(WORKABLE)
+        )
+    ).all()
+    closed: list[int] = []
+    for job in jobs:
+        move(session, job, S.ABANDONED, closed_at=utcnow())
+        record_audit(
+            session=session,
+            action="claim.abandoned",
+            actor_id=actor_id,
+            target_type="market_job",
+            target_id=job.id,
+            why=why,
+        )
+        closed.append(job.id)
+    return closed
 
 
 def expire_claims(*, session: Session, now: datetime | None = None) -> int:

@@ -241,6 +241,45 @@ def _reason(text: str, what: str) -> str:
 
 def _approve(session: Session, actor: UserView | None, submission_id: int) -> ReviewItem:
     submission, job, campaign = _reviewable(session, actor, submission_id)
+    return _book_approved(session, actor, submission, job, campaign)
+
+
+def approve_rejected_on_appeal(
+    *, session: Session, actor: UserView, submission_id: int
+) -> ReviewItem:
+    """Approve a clip the client had rejected (they overturned it on the clipper's appeal):
+    earnings are booked exactly as on approval. The caller checked the appeal."""
+    require_role(actor, Role.CLIENT)
+    checked = as_id(submission_id)
+    submission = (
+        session.exec(
+            select(Submission)
+            .where(Submission.id == checked)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+        if checked is not None
+        else None
+    )
+    job = session.get(MarketJob, submission.job_id, populate_existing=True) if submission else None
+    campaign = session.get(Campaign, job.campaign_id, populate_existing=True) if job else None
+    if campaign is None or campaign.client_id != actor.id:
+        raise NotFound("That submission was not found.")
+    if submission.status != SubmissionStatus.REJECTED:
+        status = submission.status.replace("_", " ")
+        raise InvalidInput(f"This submission is {status}, not rejected.")
+    return _book_approved(session, actor, submission, job, campaign, on_appeal=True)
+
+
+def _book_approved(
+    session: Session,
+    actor: UserView | None,
+    submission: Submission,
+    job: MarketJob,
+    campaign: Campaign,
+    *,
+    on_appeal: bool = False,
+) -> ReviewItem:
     now = utcnow()
     move(session, job, S.APPROVED, closed_at=now)
     submission.status = SubmissionStatus.APPROVED
@@ -260,6 +299,7 @@ def _approve(session: Session, actor: UserView | None, submission_id: int) -> Re
         target_type="submission",
         target_id=submission.id,
         automatic=actor is None,
+        on_appeal=on_appeal,
         transaction_id=earning.id if earning else None,
     )
     if earning is not None:
@@ -271,6 +311,8 @@ def _approve(session: Session, actor: UserView | None, submission_id: int) -> Re
     else:
         paid = " The campaign's budget was already spent, so it paid nothing."
     how = "was approved automatically after 72 hours" if actor is None else "was approved"
+    if on_appeal:
+        how = "was approved on your appeal"
     notify(
         session,
         job.clipper_id,

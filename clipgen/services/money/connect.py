@@ -21,7 +21,7 @@ from clipgen.config import get_settings
 from clipgen.models import PayoutAccount, Role, utcnow
 from clipgen.services.access import require_role
 from clipgen.services.audit import record_audit
-from clipgen.services.auth.service import UserView
+from clipgen.services.auth.service import UserView, require_recent_password
 from clipgen.services.errors import InvalidInput
 from clipgen.services.money import stripe_api
 from clipgen.services.notification_kinds import Kind
@@ -143,6 +143,7 @@ def start_onboarding(*, session: Session, actor: UserView) -> str:
     require_role(actor, Role.CLIPPER)
     if not get_settings().stripe_configured:
         raise InvalidInput(NOT_SET_UP)
+    require_recent_password(actor, to="change where your payouts go")
     row = account_of(session, actor.id)
     if row is None:
         created = stripe_api.call(

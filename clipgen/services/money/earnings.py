@@ -31,6 +31,7 @@ from clipgen.models import (
     utcnow,
 )
 from clipgen.services.errors import InvalidInput, NotFound
+from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import (
     Posting,
     Purpose,
@@ -421,3 +422,75 @@ def _reverse(
         ),
         postings=postings,
     )
+
+
+def restore_flag_reversals(
+    *, session: Session, flag_id: int, actor_id: int | None, reason: str
+) -> list[LedgerTransaction]:
+    """Book back exactly what confirming `flag_id` reversed (its fraud was overturned on
+    appeal): each reversed earning again, once, of the same kind and split, from the
+    campaign's escrow, or from the client once the campaign gave its budget back. Refused,
+    naming the shortfall, when that balance no longer holds it all; then nothing changes.
+    The restored earnings follow the original's hold (those past it can be released now)."""
+    reversal = aliased(LedgerTransaction)
+    rows = session.exec(
+        select(LedgerTransaction, reversal)
+        .join(reversal, col(reversal.reversal_of) == LedgerTransaction.id)
+        .where(LedgerTransaction.held_by_flag_id == flag_id)
+        .order_by(col(LedgerTransaction.id))
+    ).all()
+    # Only what the flag's confirmation reversed (not a refused post's reversal).
+    held = [earning for earning, undone in rows if (undone.details or {}).get("flag_id") == flag_id]
+    lock_earnings(session, [earning.id for earning in held])
+    todo = [e for e in held if find_transaction(session, f"restoration:{e.id}") is None]
+    if not todo:
+        return []
+    campaign = session.get(Campaign, todo[0].campaign_id)
+    budget_returned = find_transaction(session, f"campaign-release:{campaign.id}") is not None
+    source = (
+        account(session, AccountKind.CLIENT_AVAILABLE, user_id=campaign.client_id)
+        if budget_returned
+        else account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    )
+    wanted = sum(int(earning.details.get("gross_cents", 0)) for earning in todo)
+    left = locked_balance(session, source)
+    if left < wanted:
+        where = "the client's balance" if budget_returned else "the campaign's escrow"
+        raise InvalidInput(
+            f"{where.capitalize()} holds {format_cents(left)} of the {format_cents(wanted)} "
+            f"to restore ({format_cents(wanted - left)} short), so the earnings cannot be "
+            "booked back; nothing was changed."
+        )
+    escrow = account(session, AccountKind.CAMPAIGN_ESCROW, campaign_id=campaign.id)
+    restored = []
+    for earning in todo:
+        postings = [
+            Posting(source if line.id == escrow.id else line, amount)
+            for line, amount in session.exec(
+                select(LedgerAccount, LedgerEntry.amount_cents)
+                .join(LedgerEntry, col(LedgerEntry.account_id) == LedgerAccount.id)
+                .where(LedgerEntry.transaction_id == earning.id)
+            ).all()
+        ]
+        restored.append(
+            post_transaction(
+                session,
+                key=f"restoration:{earning.id}",
+                purpose=Purpose(
+                    kind=TransactionKind(earning.kind),
+                    memo=reason[:500],
+                    actor_id=actor_id,
+                    campaign_id=earning.campaign_id,
+                    submission_id=earning.submission_id,
+                    release_at=earning.release_at,
+                    details={
+                        **earning.details,
+                        "restores": earning.id,
+                        "flag_id": flag_id,
+                        "from_client": budget_returned,
+                    },
+                ),
+                postings=postings,
+            )
+        )
+    return restored

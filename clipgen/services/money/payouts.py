@@ -11,8 +11,6 @@ open fraud flag and a ready Stripe account is approved by a worker, with no one.
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +35,8 @@ from clipgen.models import (
 from clipgen.services import tasks
 from clipgen.services.access import require_role
 from clipgen.services.audit import record_audit
-from clipgen.services.auth.service import UserView
+from clipgen.services.auth.service import UserView, require_recent_password
+from clipgen.services.csv_export import csv_text
 from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.money import connect, money_settings, stripe_api
 from clipgen.services.money.amounts import format_cents
@@ -182,8 +181,10 @@ def request_payout(
     """
     require_role(actor, Role.CLIPPER)
     amount = require_positive_cents(amount_cents)
+    _refuse_if_suspended(session, actor.id)
     if amount < MIN_PAYOUT_CENTS:
         raise InvalidInput(f"The smallest payout is {format_cents(MIN_PAYOUT_CENTS)}.")
+    require_recent_password(actor, to="request a payout")
     key = f"payout-request:{actor.id}:{request_key}"[:128] if request_key else ""
     if key:
         earlier = find_transaction(session, key)
@@ -301,6 +302,7 @@ def _approve(
     found = session.get(Payout, number)
     if found is None:
         raise NotFound("That payout was not found.")
+    _refuse_if_suspended(session, found.clipper_id)
     chosen = provider or provider_for(session, found.clipper_id)
     # A savepoint: a provider that refuses leaves the payout requested, in any caller.
     with session.begin_nested():
@@ -377,6 +379,8 @@ def auto_approve(session: Session, payout_id: int) -> str:
     payout = session.get(Payout, _payout_number(payout_id))
     if payout is None or payout.status != PayoutStatus.REQUESTED:
         return "Not waiting for approval."
+    if suspension_hold(session, payout.clipper_id):
+        return "The clipper is suspended: the payout waits until the suspension is lifted."
     if not limit or payout.amount_cents > limit:
         return "Above the automatic approval limit: an admin decides."
     if open_flags(session, payout.clipper_id):
@@ -385,6 +389,24 @@ def auto_approve(session: Session, payout_id: int) -> str:
         return "The clipper has no Stripe account ready: an admin pays by hand."
     _approve(session, payout.id, decided_by=None)
     return f"Payout #{payout.id} approved automatically."
+
+
+SUSPENDED_HOLD = (
+    "This clipper account is suspended, so its earnings are held: they stay in its balance "
+    "and nothing is paid out until the suspension is lifted."
+)
+
+
+def suspension_hold(session: Session, clipper_id: int) -> bool:
+    """Whether the clipper's money is held because an admin suspended the account: the one
+    rule requests, approvals and automatic approvals obey (the ledger is not touched)."""
+    suspended_at = session.exec(select(User.suspended_at).where(User.id == clipper_id)).first()
+    return suspended_at is not None
+
+
+def _refuse_if_suspended(session: Session, clipper_id: int) -> None:
+    if suspension_hold(session, clipper_id):
+        raise InvalidInput(SUSPENDED_HOLD)
 
 
 def open_flags(session: Session, clipper_id: int) -> int:
@@ -489,27 +511,19 @@ CSV_COLUMNS = (
 
 def payouts_csv(*, session: Session, actor: UserView) -> str:
     """Every payout as CSV, for the books (admins only)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for view in list_payouts(session=session, actor=actor, limit=1000):
-        writer.writerow(
-            [
-                view.id,
-                view.clipper_email,
-                _safe_cell(view.clipper_name),
-                f"{view.amount_cents / 100:.2f}",
-                view.status,
-                view.provider,
-                _safe_cell(view.reference),
-                _safe_cell(view.rejection_reason),
-                view.requested_at.isoformat(),
-                view.decided_at.isoformat() if view.decided_at else "",
-            ]
-        )
-    return out.getvalue()
-
-
-def _safe_cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    rows = [
+        [
+            view.id,
+            view.clipper_email,
+            view.clipper_name,
+            f"{view.amount_cents / 100:.2f}",
+            view.status,
+            view.provider,
+            view.reference,
+            view.rejection_reason,
+            view.requested_at.isoformat(),
+            view.decided_at.isoformat() if view.decided_at else "",
+        ]
+        for view in list_payouts(session=session, actor=actor, limit=1000)
+    ]
+    return csv_text([CSV_COLUMNS, *rows])

@@ -518,3 +518,54 @@ def confirm_flag(*, session: Session, actor: UserView, flag_id: int, reason: str
     )
     session.flush()
     return _view(session, flag)
+
+
+def overturn_flag(*, session: Session, actor: UserView, flag_id: int, reason: str) -> FlagView:
+    """A confirmed flag was wrong (overturned on the clipper's appeal): exactly what its
+    confirmation reversed is booked back through the ledger (refused, naming the shortfall,
+    when the money is no longer there), the post counts and earns again. The caller checked
+    the appeal and tells the clipper."""
+    require_role(actor, Role.ADMIN)
+    why = " ".join(str(reason or "").split())
+    if not why:
+        raise InvalidInput("Say why the flag is overturned; the clipper will be told.")
+    checked = as_id(flag_id)
+    flag = (
+        session.exec(select(FraudFlag).where(FraudFlag.id == checked).with_for_update()).first()
+        if checked
+        else None
+    )
+    if flag is None:
+        raise NotFound("That flag was not found.")
+    session.refresh(flag)
+    if flag.status != FlagStatus.CONFIRMED:
+        raise InvalidInput(f"Only a confirmed flag can be overturned; this one is {flag.status}.")
+    post = session.exec(
+        select(Publication).where(Publication.id == flag.publication_id).with_for_update()
+    ).one()
+    restored = earnings.restore_flag_reversals(
+        session=session, flag_id=flag.id, actor_id=actor.id, reason=why
+    )
+    flag.status = FlagStatus.OVERTURNED
+    flag.resolved_by = actor.id
+    flag.resolved_at = utcnow()
+    flag.resolution_note = f"Overturned: {why}"[:500]
+    if post.status == PublicationStatus.DISQUALIFIED:
+        post.status = PublicationStatus.LIVE
+        post.status_note = ""
+    session.add_all([flag, post])
+    session.flush()
+    released = holds.release_matured_for(session, post.submission_id) if post.submission_id else 0
+    record_audit(
+        session=session,
+        action="fraud.flag_overturned",
+        actor_id=actor.id,
+        target_type="fraud_flag",
+        target_id=flag.id,
+        reason=why,
+        restored_transactions=[t.id for t in restored],
+        restored_cents=sum(int(t.details.get("gross_cents", 0)) for t in restored),
+        released=released,
+    )
+    session.flush()
+    return _view(session, flag)
