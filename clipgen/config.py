@@ -455,10 +455,13 @@ class Settings(BaseSettings):
             )
         if self.card_deposit_min_cents > self.card_deposit_max_cents:
             problems.append("CARD_DEPOSIT_MIN_CENTS must not be above CARD_DEPOSIT_MAX_CENTS.")
-        if "*" in parse_cors_origins(self.cors_allowed_origins):
+        if "*" in parse_cors_origins(self.cors_allowed_origins) or "*" in os.environ.get(
+            "REFLEX_CORS_ALLOWED_ORIGINS", ""
+        ):
             problems.append(
                 "CORS_ALLOWED_ORIGINS must not contain *: any site could then act for a "
-                "signed-in user. List the origins (https://host) that may call the app."
+                "signed-in user. List the origins (https://host) that may call the app "
+                "(and leave Reflex's REFLEX_CORS_ALLOWED_ORIGINS unset)."
             )
         if self.trusted_proxy_hops is None:
             problems.append(

@@ -317,7 +317,10 @@ def _form(**values: str) -> Callable[[W], tuple]:
     return lambda w: (dict(values),)
 
 
-_performance = lambda w: routes.clip_performance(w.approved_submission_id)  # noqa: E731
+def _performance(w: W) -> str:
+    return routes.clip_performance(w.approved_submission_id)
+
+
 _DRAFT_FORM = {
     "title": "Renamed",
     "brief": "Cut the best moments of our launch talk.",
@@ -727,8 +730,8 @@ NO_DATA: dict[str, str] = {
     "PublicAppealState.open_page": "empties the form",
 }
 
-# Open to visitors by design (tested where their rules are: tests/test_auth_service.py,
-# the public profile's tests).
+# Open to visitors by design (their rules are tested with them: tests/test_auth_service.py,
+# tests/market/test_market_rules.py, tests/test_appeals.py; the profile below too).
 PUBLIC: dict[str, str] = {
     "SessionState.load_visitor": "shows the caller's own name, if signed in",
     "LoginState.submit": "signs in: takes credentials, not a session",
@@ -985,3 +988,10 @@ def test_the_owner_is_shown_what_strangers_are_not(session: Session, world: Worl
     state, events = call(name, GUARDS[name], world, world.tokens[OWN_PAGES[name]])
     assert not getattr(state, "not_found", False)
     assert _leaks(state, events) == [SECRET]
+
+
+def test_a_public_profile_shows_a_visitor_nothing_private(session: Session, world: World):
+    visit = Guard(ANY, path=lambda w: routes.profile(w.clipper_id))
+    state, events = call("ProfileState.open_page", visit, world, "forged-token")
+    assert (state.not_found, state.name) == (False, "Ada")
+    assert _leaks(state, events) == []

@@ -409,10 +409,17 @@ def test_any_origin_is_for_development_only(no_cors_env) -> None:
     settings = Settings(_env_file=None)
     assert settings.production_problems() == [
         "CORS_ALLOWED_ORIGINS must not contain *: any site could then act for a signed-in "
-        "user. List the origins (https://host) that may call the app."
+        "user. List the origins (https://host) that may call the app (and leave Reflex's "
+        "REFLEX_CORS_ALLOWED_ORIGINS unset)."
     ]
     with pytest.raises(UnsafeConfigurationError, match="CORS_ALLOWED_ORIGINS"):
         settings.check_production_safety()
+    # Reflex reads its own variable over rxconfig: that one may not open the app either.
+    no_cors_env.setenv("CORS_ALLOWED_ORIGINS", "https://admin.example.com")
+    no_cors_env.setenv("REFLEX_CORS_ALLOWED_ORIGINS", "*")
+    with pytest.raises(UnsafeConfigurationError, match="REFLEX_CORS_ALLOWED_ORIGINS"):
+        Settings(_env_file=None).check_production_safety()
+    no_cors_env.delenv("REFLEX_CORS_ALLOWED_ORIGINS")
     no_cors_env.setenv("CORS_ALLOWED_ORIGINS", "https://admin.example.com")
     Settings(_env_file=None).check_production_safety()
 

@@ -326,7 +326,8 @@ def decide_appeal(
     view = _view(session, appeal)
     what = KIND_WORDS[AppealKind(appeal.kind)]
     if overturn:
-        message = f"Your appeal of the {what} ({view.subject}) was accepted: {why}.{outcome}"
+        message = f"Your appeal of the {what} ({view.subject}) was accepted: {why.rstrip('.')}."
+        message += outcome
     else:
         message = f"Your appeal of the {what} ({view.subject}) was turned down: {why}"
     notify(

@@ -351,7 +351,7 @@ def list_flags(
     """Flags in one state (open first for review), newest first, with their evidence."""
     require_role(actor, Role.ADMIN)
     if status not in {s.value for s in FlagStatus}:
-        raise InvalidInput("Choose open, cleared or confirmed flags.")
+        raise InvalidInput("Choose open, cleared, confirmed or overturned flags.")
     flags = session.exec(
         select(FraudFlag)
         .where(FraudFlag.status == status)
