@@ -498,6 +498,36 @@ def test_an_upheld_suspension_stays_and_only_admins_decide_it(
         )
 
 
+def test_a_suspended_appellant_is_emailed_the_decision(
+    session: Session, admin, clipper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A suspended account cannot sign in to read a notification: the decision of its
+    appeal comes by email too."""
+    from clipgen.config import get_settings
+    from clipgen.models import EmailDelivery
+    from clipgen.services import tasks
+
+    monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:2525")
+    monkeypatch.setenv("APP_URL", "https://clips.example.com")
+    get_settings.cache_clear()
+    monkeypatch.setattr(tasks, "send_now", lambda name, **ids: None)
+    _suspend(session, admin, clipper)
+    filed = appeals.file_suspension_appeal(
+        session=session, email=clipper.email, password=PASSWORD, message="please"
+    )
+    appeals.decide_appeal(
+        session=session, actor=admin, appeal_id=filed.id, overturn=False, reason="Proof is clear"
+    )
+    session.commit()
+    sent = session.exec(
+        select(EmailDelivery)
+        .where(EmailDelivery.user_id == clipper.id, EmailDelivery.kind == Kind.APPEAL_UPHELD)
+    ).all()
+    assert len(sent) == 1
+    assert sent[0].subject == "ClipGen: Your appeal was decided: the decision stands"
+    assert "Proof is clear" in sent[0].body
+
+
 # --- at once --------------------------------------------------------------------------------
 
 

@@ -428,7 +428,12 @@ def test_each_role_has_its_own_choices_all_on_at_first(session: Session, people:
         for role in ("ada", "client", "admin")
     }
     assert mine == {
-        "ada": [("claim_expiring", True), ("submission_reviewed", True), ("payout_paid", True)],
+        "ada": [
+            ("claim_expiring", True),
+            ("submission_reviewed", True),
+            ("payout_paid", True),
+            ("appeal_decided", True),
+        ],
         "client": [("campaign_exhausted", True)],
         "admin": [("flag_raised", True)],
     }
@@ -439,6 +444,7 @@ def test_each_role_has_its_own_choices_all_on_at_first(session: Session, people:
         "payout_paid",
         "campaign_exhausted",
         "flag_raised",
+        "appeal_decided",
         "account_standing",  # required: never one of the choices above
     }
     ada = people["ada"]
@@ -449,12 +455,13 @@ def test_each_role_has_its_own_choices_all_on_at_first(session: Session, people:
         ("claim_expiring", False),
         ("submission_reviewed", True),
         ("payout_paid", False),
+        ("appeal_decided", True),
     ]
     again = set_email_preferences(
         session=session, actor=ada, choices={"payout_paid": True, "claim_expiring": False}
     )
     session.commit()
-    assert [c.enabled for c in again.choices] == [False, True, True]
+    assert [c.enabled for c in again.choices] == [False, True, True, True]
     assert session.exec(select(EmailOptOut.email_group)).all() == ["claim_expiring"]
 
 
@@ -486,7 +493,12 @@ def test_bad_choices_are_refused_in_words_and_change_nothing(
         session.rollback()
         assert [
             (c.key, c.enabled) for c in email_preferences(session=session, actor=ada).choices
-        ] == [("claim_expiring", False), ("submission_reviewed", True), ("payout_paid", True)]
+        ] == [
+            ("claim_expiring", False),
+            ("submission_reviewed", True),
+            ("payout_paid", True),
+            ("appeal_decided", True),
+        ]
 
 
 def test_nobody_signed_in_is_refused(session: Session) -> None:
@@ -538,14 +550,24 @@ def test_the_card_saves_the_ticked_boxes_and_refuses_anything_else(
     state = _email_state(token)
     Card.load_email_preferences.fn(state)
     assert state.email_loaded and not state.email_configured
-    assert state.email_shown == ["claim_expiring", "submission_reviewed", "payout_paid"]
+    assert state.email_shown == [
+        "claim_expiring",
+        "submission_reviewed",
+        "payout_paid",
+        "appeal_decided",
+    ]
     assert state.email_on == state.email_shown
 
     # Unticked boxes are off; a field for another role's email is ignored.
-    form = {"email_claim_expiring": "on", "email_payout_paid": "on", "email_flag_raised": "on"}
+    form = {
+        "email_claim_expiring": "on",
+        "email_payout_paid": "on",
+        "email_appeal_decided": "on",
+        "email_flag_raised": "on",
+    }
     assert Card.save_email_preferences.fn(state, form) is None
     assert state.email_saved and state.email_error == ""
-    assert state.email_on == ["claim_expiring", "payout_paid"]
+    assert state.email_on == ["claim_expiring", "payout_paid", "appeal_decided"]
     assert _opted_out(session) == {(ada.id, "submission_reviewed")}
 
     # Not a form, or choices the browser made up: refused in words, nothing changes.

@@ -12,15 +12,28 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from clipgen.services import rate_limits
 from clipgen.services.errors import RateLimited
 from clipgen.state.client import request_client_address
 
+
+class LimitedTab(Protocol):
+    """What a limited handler's state offers (`state.session.SessionState` does)."""
+
+    session_token: str
+    router: Any
+
+    def _actor(self) -> Any: ...
+
+    def _refused(self, error: Any, error_var: str | None, to_sign_in: bool = True) -> Any: ...
+
+
 LIMITED_ATTRIBUTE = "_clipgen_rate_limit"
 
 
-def limit_keys(state) -> list[str]:
+def limit_keys(state: LimitedTab) -> list[str]:
     """Who is calling: the signed-in user (checked now, not trusted from vars), if any,
     and the client address as the trusted proxies vouch for it."""
     user = state._actor() if state.session_token else None
@@ -29,7 +42,7 @@ def limit_keys(state) -> list[str]:
     return keys
 
 
-def check_limit(state, kind: str) -> None:
+def check_limit(state: LimitedTab, kind: str) -> None:
     """Count one `kind` call of this tab's user and address, or raise `RateLimited`."""
     rate_limits.hit(kind, *limit_keys(state))
 
@@ -107,7 +120,7 @@ def limited(kind: str, error_var: str | None = None) -> Callable[[Callable], Cal
     return decorate
 
 
-async def _refused_in_background(state, error: RateLimited, error_var: str | None):
+async def _refused_in_background(state: LimitedTab, error: RateLimited, error_var: str | None):
     """`_refused` from an async handler: a background one changes vars only inside
     `async with self` (on a plain state it does nothing)."""
     if error_var is not None:

@@ -30,6 +30,8 @@ SUBJECTS = {
     Kind.FLAG_RAISED: "A post was flagged for review",
     Kind.ACCOUNT_SUSPENDED: "Your account was suspended",
     Kind.SUSPENSION_LIFTED: "The suspension of your account was lifted",
+    Kind.APPEAL_UPHELD: "Your appeal was decided: the decision stands",
+    Kind.APPEAL_OVERTURNED: "Your appeal was decided: the decision was overturned",
 }
 
 

@@ -59,6 +59,12 @@ EMAIL_GROUPS: tuple[EmailGroup, ...] = (
     ),
     EmailGroup("flag_raised", "A post was flagged for review", (Kind.FLAG_RAISED,), (Role.ADMIN,)),
     EmailGroup(
+        "appeal_decided",
+        "An appeal of mine was decided",
+        (Kind.APPEAL_UPHELD, Kind.APPEAL_OVERTURNED),
+        (Role.CLIPPER,),
+    ),
+    EmailGroup(
         "account_standing",
         "My account was suspended, or its suspension lifted",
         (Kind.ACCOUNT_SUSPENDED, Kind.SUSPENSION_LIFTED),
