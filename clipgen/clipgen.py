@@ -17,7 +17,6 @@ from clipgen.pages import (  # noqa: F401
     billing,
     campaigns,
     clips,
-    coming_soon,
     dashboard,
     earnings,
     generate,
