@@ -26,6 +26,7 @@ from clipgen.services import rate_limits, tasks
 from clipgen.services.auth import service as auth
 from clipgen.services.errors import RateLimited, ServiceError
 from clipgen.state.auth_forms import PasswordState, RegisterState
+from clipgen.state.connections import YouTubeState
 from clipgen.state.email import EmailPreferencesState
 from clipgen.state.generate import GenerateState
 from clipgen.state.limits import NOT_LIMITED, limit_of
@@ -293,3 +294,42 @@ def test_rate_limits_override_entries_of_the_one_table() -> None:
     assert table["generate"] == "5/hour"
     assert table["register"] == RATE_LIMIT_DEFAULTS["register"]
     assert set(table) == set(RATE_LIMIT_DEFAULTS)
+
+
+def test_oauth_callbacks_are_capped_and_a_refused_one_finishes_nothing(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _set_limits(monkeypatch, "oauth_callback=2/minute")
+    _user_view, token = _user(session, "clipper@example.com")
+    handled = []
+    for attempt in range(3):
+        path = f"{routes.YOUTUBE_CALLBACK}?state=forged{attempt}&code=c{attempt}"
+        state = state_on(YouTubeState, token, path)
+        answer = YouTubeState.finish_connection.fn(state)
+        handled.append((state.handled_callback, answer))
+    assert handled[0][0] and handled[1][0]  # taken, and refused by the service in words
+    marker, refused = handled[2]
+    assert marker == ""  # never reached the service
+    assert re.search(r'error"\]\("Too many attempts; try again in \d+ s\."\)', str(refused))
+
+
+def test_a_refused_upload_reads_no_chunk(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    _set_limits(monkeypatch, "write=1/minute")
+    _user_view, token = _user(session, "owner@example.com")
+    rate_limits.hit("write", rate_limits.address_key(""))  # this network's one write
+
+    class Chunks:
+        read = False
+
+        def __aiter__(self):
+            Chunks.read = True
+            return self
+
+        async def __anext__(self):
+            raise StopAsyncIteration
+
+    state = state_on(GenerateState, token, routes.GENERATE)
+    events = _drain(GenerateState.receive_upload.fn(state, Chunks()))
+    assert len(events) == 1 and "Too many attempts" in str(events[0])
+    assert Chunks.read is False
+    assert session.exec(select(func.count()).select_from(Video)).one() == 0

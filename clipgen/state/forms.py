@@ -62,8 +62,10 @@ def whole_number(value: object, what: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     text = value.strip() if isinstance(value, str) else ""
-    if text.isdecimal() and len(text) <= _MAX_DIGITS and int(text) > 0:
-        return int(text)
+    if text.isdecimal() and text.strip("0"):
+        # Longer than any id: one number past every row (never parsed: a 5,000-digit
+        # string would be refused by int() itself), which the services call not found.
+        return int(text) if len(text) <= _MAX_DIGITS else 10**_MAX_DIGITS
     raise InvalidInput(f"Enter the {what} as a whole number, like 42.")
 
 
