@@ -17,7 +17,13 @@ from clipgen.db import session_scope
 from clipgen.models import AuditLog, AuthSession, LoginFailure, Payout, PayoutAccount, Role, utcnow
 from clipgen.services.auth import service as auth
 from clipgen.services.auth.agents import agent_family
-from clipgen.services.errors import NotAuthenticated, RateLimited, ReauthRequired, ServiceError
+from clipgen.services.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    RateLimited,
+    ReauthRequired,
+    ServiceError,
+)
 from clipgen.services.money import connect, payouts
 from clipgen.state.auth_forms import PasswordState
 from clipgen.state.money import EarningsState
@@ -264,17 +270,24 @@ def _row_of(session: Session, token: str) -> AuthSession:
     ).one()
 
 
-def test_a_stale_session_must_give_the_password_before_changing_it(
+def test_a_password_change_is_its_own_reauthentication(
     session: Session, rich_clipper: tuple[str, auth.UserView], clock: Clock
 ) -> None:
+    """The form asks for the current password, so a stale session is not asked twice: the
+    right current password changes it and counts as this session's fresh password."""
     token, user = rich_clipper
     clock.advance(minutes=20)
+    with pytest.raises(ReauthRequired):
+        payouts.request_payout(session=session, actor=_actor(session, token), amount_cents=1_000)
+    with pytest.raises(InvalidInput, match="current password is not right"):
+        auth.change_password(
+            session=session, token=token, current_password="not it", new_password="x" * 12
+        )
+    assert _row_of(session, token).reauthenticated_at < clock.now - timedelta(minutes=15)
     change = {"current_password": PASSWORD, "new_password": "another sturdy phrase"}
-    with pytest.raises(ReauthRequired, match="to change your password"):
-        auth.change_password(session=session, token=token, **change)
-    auth.reauthenticate(session=session, token=token, password=PASSWORD)
     auth.change_password(session=session, token=token, **change)
     assert auth.sign_in(session=session, email=user.email, password="another sturdy phrase")
+    assert _row_of(session, token).reauthenticated_at == clock.now
 
 
 def test_a_wrong_password_is_counted_like_a_failed_sign_in_and_locks(
@@ -450,7 +463,9 @@ async def _drain(events) -> list:
     return [event async for event in events]
 
 
-def test_the_password_form_asks_for_the_password_when_stale(clipper_token: str) -> None:
+def test_the_password_form_changes_a_stale_sessions_password_without_a_prompt(
+    clipper_token: str,
+) -> None:
     state = _tab(PasswordState, clipper_token, routes.ACCOUNT)
     _go_stale()
     form = {
@@ -458,11 +473,6 @@ def test_the_password_form_asks_for_the_password_when_stale(clipper_token: str) 
         "new_password": "another sturdy phrase",
         "confirm_password": "another sturdy phrase",
     }
-    run_coroutine(_drain(PasswordState.submit.fn(state, form)))
-    assert state.reauth_open and "change your password" in state.reauth_reason
-    assert state.error == ""
-    SessionState.confirm_password.fn(state.parent_state, {"password": PASSWORD})
-    assert not state.reauth_open
     run_coroutine(_drain(PasswordState.submit.fn(state, form)))
     assert state.error == "" and not state.reauth_open
     with session_scope() as session:

@@ -10,7 +10,7 @@ import reflex as rx
 
 from clipgen import routes
 from clipgen.components.blocks import error_callout
-from clipgen.components.dialogs import confirm_dialog, password_dialog
+from clipgen.components.dialogs import confirm_dialog
 from clipgen.components.layout import page_header, template
 from clipgen.state.auth_forms import PasswordState
 from clipgen.state.connections import ConnectionCard, InstagramState, TikTokState, YouTubeState
@@ -340,7 +340,6 @@ def account() -> rx.Component:
         _email_card(),
         rx.card(
             rx.vstack(
-                password_dialog(PasswordState),
                 rx.heading("Change password", size="4"),
                 rx.text(
                     "Changing it signs out every other browser.",

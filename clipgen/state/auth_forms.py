@@ -9,7 +9,7 @@ import reflex as rx
 from clipgen import routes
 from clipgen.db import session_scope
 from clipgen.services.auth import service as auth
-from clipgen.services.errors import InvalidInput, NotAuthenticated, ReauthRequired, ServiceError
+from clipgen.services.errors import InvalidInput, NotAuthenticated, ServiceError
 from clipgen.state.client import request_client_address
 from clipgen.state.forms import field
 from clipgen.state.limits import limited
@@ -146,11 +146,6 @@ class PasswordState(SessionState):
             await asyncio.to_thread(self._change, form_data)
         except NotAuthenticated:
             yield self._to_login()
-            return
-        except ReauthRequired as error:
-            # The passwords typed are not kept for a retry: after the prompt the form is
-            # filled in again.
-            self._ask_password(error, "", (), {})
             return
         except ServiceError as error:
             self.error = str(error)

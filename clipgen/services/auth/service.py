@@ -474,13 +474,13 @@ def change_password(
     new_password: str,
     client_ip: str = "",
 ) -> None:
-    """Replace the password and end every other session of the user. Like a money action
-    it needs the password typed in this session within `SESSION_REAUTH_MINUTES`."""
+    """Replace the password and end every other session of the user. The current password
+    typed in the form is this change's fresh re-authentication (money actions ask for it in
+    a prompt instead); wrong ones are counted, so a stolen session cannot guess it."""
     found = _live_session(session, token)
     if found is None:
         raise NotAuthenticated()
     auth_session, user = found
-    _require_fresh(auth_session.reauthenticated_at, to="change your password")
     # Wrong current passwords count like failed sign-ins: past the limit even the
     # right one is refused until the window moves on (a stolen session cannot guess).
     failures = rate_limits.user_key(user.id)
