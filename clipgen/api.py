@@ -44,6 +44,12 @@ def request_address(request: Request) -> str:
     )
 
 
+def _too_many(refused: RateLimited) -> Response:
+    return PlainTextResponse(
+        str(refused), status_code=429, headers={"Retry-After": str(refused.retry_after)}
+    )
+
+
 def limited(kind: str) -> Callable:
     """Count the request against `kind`'s limit per client address before the route
     runs; over it, answer 429 with Retry-After and do nothing."""
@@ -54,11 +60,7 @@ def limited(kind: str) -> Callable:
             try:
                 rate_limits.hit(kind, rate_limits.address_key(request_address(request)))
             except RateLimited as refused:
-                return PlainTextResponse(
-                    str(refused),
-                    status_code=429,
-                    headers={"Retry-After": str(refused.retry_after)},
-                )
+                return _too_many(refused)
             return await route(request)
 
         return checked
@@ -96,16 +98,23 @@ def _keep_event(payload: bytes, signature: str | None) -> stripe_events.Received
         return stripe_events.store(session, event)
 
 
-@limited("webhook")
 async def stripe_webhook(request: Request) -> Response:
     """A Stripe event: the raw body's signature checked, the event stored once, 2xx at
-    once. A bad signature gets 400 and changes nothing."""
+    once. A bad signature gets 400 and changes nothing.
+
+    Only refused signatures count against the `webhook` limit of the address, and past
+    it they are answered 429: Stripe sends bursts from a few addresses, and a signed
+    delivery is never turned away, whatever else came from its address."""
     payload = await request.body()
     try:
         received = await run_in_threadpool(
             _keep_event, payload, request.headers.get("stripe-signature")
         )
     except stripe_events.BadSignature as refused:
+        try:
+            rate_limits.hit("webhook", rate_limits.address_key(request_address(request)))
+        except RateLimited as too_many:
+            return _too_many(too_many)
         return PlainTextResponse(str(refused), status_code=400)
     return JSONResponse({"received": True, "duplicate": not received.new})
 

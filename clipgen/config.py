@@ -38,7 +38,7 @@ RATE_LIMIT_DEFAULTS: dict[str, str] = {
     "expensive_read": "60/minute",  # a read that scans many rows or calls another service
     "oauth_callback": "20/minute",  # /account/<platform>/callback
     "http_signed_files": "600/minute",  # /files/... signed links
-    "webhook": "300/minute",  # /stripe/webhook
+    "webhook": "30/minute",  # /stripe/webhook: posts with a bad signature (signed ones never)
 }
 
 

@@ -217,7 +217,7 @@ def test_http_routes_answer_429_with_retry_after(
     _set_limits(monkeypatch, "http_signed_files=2/minute;webhook=2/minute")
     with TestClient(files_app) as http:
         files = [http.get(f"{LOCAL_FILES_ROUTE}/users/1/x.mp4?expires=1&sig=x") for _ in range(3)]
-        hooks = [
+        hooks = [  # forgeries: only those count (signed deliveries are never limited)
             http.post(routes.STRIPE_WEBHOOK, content=b"{}", headers={"Stripe-Signature": "x"})
             for _ in range(3)
         ]

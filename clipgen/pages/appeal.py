@@ -68,8 +68,9 @@ def appeal() -> rx.Component:
                     rx.text(
                         "A suspended account cannot sign in. Enter its email and password "
                         "to see why it was suspended and where your appeal stands, or write "
-                        "a message to appeal (once per suspension). An admin decides; come "
-                        "back here to see the decision (an accepted appeal lets you sign in).",
+                        "a message to appeal (once per suspension). An admin decides; the "
+                        "decision is emailed to you and shown here (an accepted appeal lets "
+                        "you sign in).",
                         size="2",
                     ),
                     error_callout(State.error, "appeal-page-error"),

@@ -282,5 +282,7 @@ class PublicAppealState(SessionState):
             self.error = str(error)
             return None
         if message.strip():
-            return rx.toast.success("Appeal sent; an admin will decide. Check back here.")
+            return rx.toast.success(
+                "Appeal sent; an admin will decide and you will be emailed the decision."
+            )
         return None

@@ -100,6 +100,32 @@ def test_a_bad_signature_gets_400_and_stores_nothing(stripe_env: FakeStripe, cas
     assert _stored() == []
 
 
+def test_only_forgeries_count_against_the_webhook_limit(
+    stripe_env: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stripe delivers bursts from a few addresses: signed deliveries are never limited.
+    Bad signatures from one address are, and past the limit get 429 with Retry-After."""
+    monkeypatch.setenv("RATE_LIMITS", "webhook=3/minute")
+    get_settings.cache_clear()  # new settings: a new limiter with empty counts
+    forged = _event("evt_forged")
+    with TestClient(files_app) as client:
+        signed = []
+        for n in range(12):
+            payload = _event(f"evt_burst_{n}")
+            signed.append(_post(client, payload, stripe_env.sign(payload)).status_code)
+        forgeries = [_post(client, forged, "t=1,v1=deadbeef").status_code for _ in range(4)]
+        refused = _post(client, forged, "t=1,v1=deadbeef")
+        payload = _event("evt_after")
+        still = _post(client, payload, stripe_env.sign(payload))
+    assert signed == [200] * 12
+    assert forgeries == [400, 400, 400, 429]
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert still.status_code == 200
+    assert sorted(row.id for row in _stored()) == sorted(
+        [f"evt_burst_{n}" for n in range(12)] + ["evt_after"]
+    )
+
+
 def test_without_a_webhook_secret_every_event_is_refused(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
