@@ -21,12 +21,15 @@ def _email(kind: str) -> str:
 
 def _register(page: Page, app_url: str, role: str, email: str, name: str = "Ada Clips") -> None:
     page.goto(f"{app_url}/register")
+    # A click before the page's scripts have loaded is lost on a loaded machine.
+    page.wait_for_load_state("networkidle")
     page.get_by_test_id(f"role-{role}").click()
     page.get_by_test_id("register-name").fill(name)
     page.get_by_test_id("register-email").fill(email)
     page.get_by_test_id("register-password").fill(PASSWORD)
     page.get_by_test_id("register-submit").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    # An Argon2 hash and a first compile of the dashboard: slow on a loaded machine.
+    expect(page).to_have_url(re.compile(r"/dashboard$"), timeout=30_000)
     expect(page.get_by_test_id("welcome")).to_contain_text(name)
 
 
@@ -38,6 +41,7 @@ def _sign_out(page: Page) -> None:
 
 def _sign_in(page: Page, app_url: str, email: str, password: str) -> None:
     page.goto(f"{app_url}/login")
+    page.wait_for_load_state("networkidle")
     page.get_by_test_id("login-email").fill(email)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()

@@ -158,7 +158,8 @@ def test_admin_confirms_one_flag_and_clears_another(
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Clear this flag?")
     dialog.get_by_test_id("flag-dialog-submit").click()
-    expect(page.get_by_role("dialog")).to_have_count(0)
+    # Clearing releases the held earnings and redraws the list: slow on a loaded machine.
+    expect(page.get_by_role("dialog")).to_have_count(0, timeout=30_000)
     expect(page.get_by_text(re.compile(r"Flag cleared"))).to_be_visible()
     expect(cards).to_have_count(0)
     expect(page.get_by_test_id("flags-empty")).to_have_text("No flags are waiting for review.")
