@@ -520,8 +520,9 @@ def test_a_suspended_appellant_is_emailed_the_decision(
     )
     session.commit()
     sent = session.exec(
-        select(EmailDelivery)
-        .where(EmailDelivery.user_id == clipper.id, EmailDelivery.kind == Kind.APPEAL_UPHELD)
+        select(EmailDelivery).where(
+            EmailDelivery.user_id == clipper.id, EmailDelivery.kind == Kind.APPEAL_UPHELD
+        )
     ).all()
     assert len(sent) == 1
     assert sent[0].subject == "ClipGen: Your appeal was decided: the decision stands"
