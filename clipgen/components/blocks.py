@@ -85,3 +85,17 @@ def section(title: str, *children: rx.Component, subtitle: str = "") -> rx.Compo
         ),
         width="100%",
     )
+
+
+def filter_select(
+    label: str, testid: str, value, choices: list[tuple[str, str]], on_change
+) -> rx.Component:
+    """A list filter: a select of (value, text) choices whose change calls `on_change`."""
+    return rx.select.root(
+        rx.select.trigger(
+            placeholder=label, aria_label=label, custom_attrs={"data-testid": testid}
+        ),
+        rx.select.content(*[rx.select.item(text, value=key) for key, text in choices]),
+        value=value,
+        on_change=on_change,
+    )

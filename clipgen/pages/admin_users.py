@@ -7,7 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
-from clipgen.components.blocks import error_callout, section, status_badge
+from clipgen.components.blocks import error_callout, filter_select, section, status_badge
 from clipgen.components.dialogs import reason_dialog
 from clipgen.components.layout import page_header, template
 from clipgen.components.money import pager
@@ -73,13 +73,12 @@ def _table(columns: list[tuple[str, str]], rows, testid: str, empty: str) -> rx.
 
 
 def _filter_select(label: str, name: str, value, choices: list[tuple[str, str]]) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(
-            placeholder=label, aria_label=label, custom_attrs={"data-testid": f"users-{name}"}
-        ),
-        rx.select.content(*[rx.select.item(text, value=key) for key, text in choices]),
-        value=value,
-        on_change=lambda choice: AdminUsersState.set_filter(name, choice),
+    return filter_select(
+        label,
+        f"users-{name}",
+        value,
+        choices,
+        lambda choice: AdminUsersState.set_filter(name, choice),
     )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from clipgen import routes
-from clipgen.components.blocks import error_callout, figure, figures, section, status_badge
+from clipgen.components.blocks import (
+    error_callout,
+    figure,
+    figures,
+    filter_select,
+    section,
+    status_badge,
+)
 from clipgen.components.layout import page_header, template
 from clipgen.state.marketplace import (
     ENDING_CHOICES,
@@ -31,15 +38,12 @@ def fact(icon: str, *value, testid: str = "") -> rx.Component:
 
 
 def _filter_select(label: str, name: str, value, choices: list[tuple[str, str]]) -> rx.Component:
-    return rx.select.root(
-        rx.select.trigger(
-            placeholder=label,
-            aria_label=label,
-            custom_attrs={"data-testid": f"filter-{name}"},
-        ),
-        rx.select.content(*[rx.select.item(text, value=key) for key, text in choices]),
-        value=value,
-        on_change=lambda choice: MarketplaceState.set_filter(name, choice),
+    return filter_select(
+        label,
+        f"filter-{name}",
+        value,
+        choices,
+        lambda choice: MarketplaceState.set_filter(name, choice),
     )
 
 

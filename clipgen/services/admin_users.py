@@ -41,7 +41,11 @@ from clipgen.services.access import as_id, require_role
 from clipgen.services.audit import record_audit
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput, NotFound, PermissionDenied
-from clipgen.services.market.campaigns import pause_for_suspension, resume_after_suspension
+from clipgen.services.market.campaigns import (
+    like_pattern,
+    pause_for_suspension,
+    resume_after_suspension,
+)
 from clipgen.services.market.claims import STATUS_WORDS, release_claims_of
 from clipgen.services.money.payouts import PayoutView, my_payouts
 from clipgen.services.money.reports import ClipperBalances, client_balance, clipper_balances
@@ -98,11 +102,6 @@ def _row(user: User) -> UserRow:
     )
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def search_users(
     *,
     session: Session,
@@ -119,7 +118,7 @@ def search_users(
     conditions = []
     term = " ".join(str(query or "").split())[:MAX_QUERY]
     if term:
-        pattern = _like(term)
+        pattern = like_pattern(term)
         conditions.append(
             or_(
                 func.lower(User.email).like(pattern, escape="\\"),

@@ -511,7 +511,8 @@ def _market_filter(now: datetime):
     )
 
 
-def _like(term: str) -> str:
+def like_pattern(term: str) -> str:
+    """A case-folded LIKE pattern matching `term` anywhere, its `%`, `_` and `\\` plain."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped.lower()}%"
 
@@ -539,7 +540,7 @@ def browse(
     conditions = [_market_filter(now)]
     term = " ".join(str(query or "").split())[:100]
     if term:
-        pattern = _like(term)
+        pattern = like_pattern(term)
         conditions.append(
             or_(
                 func.lower(Campaign.title).like(pattern, escape="\\"),
