@@ -421,8 +421,11 @@ def open_flag_count(*, session: Session, actor: UserView) -> int:
     )
 
 
-def _open_flag(session: Session, flag_id: object) -> tuple[FraudFlag, Publication]:
-    """The flag, locked so that two admins' decisions cannot both apply; refused unless open."""
+def _locked_flag(
+    session: Session, flag_id: object, status: FlagStatus = FlagStatus.OPEN
+) -> tuple[FraudFlag, Publication]:
+    """The flag and its post, locked so that two admins' decisions cannot both apply;
+    refused unless the flag is in `status` (open, to be decided; confirmed, to overturn)."""
     checked = as_id(flag_id)
     flag = (
         session.exec(select(FraudFlag).where(FraudFlag.id == checked).with_for_update()).first()
@@ -432,7 +435,11 @@ def _open_flag(session: Session, flag_id: object) -> tuple[FraudFlag, Publicatio
     if flag is None:
         raise NotFound("That flag was not found.")
     session.refresh(flag)
-    if flag.status != FlagStatus.OPEN:
+    if flag.status != status:
+        if status == FlagStatus.CONFIRMED:
+            raise InvalidInput(
+                f"Only a confirmed flag can be overturned; this one is {flag.status}."
+            )
         raise InvalidInput(f"That flag was already {flag.status}.")
     post = session.exec(
         select(Publication).where(Publication.id == flag.publication_id).with_for_update()
@@ -451,7 +458,7 @@ def clear_flag(*, session: Session, actor: UserView, flag_id: int, note: str = "
     """The views are genuine: the held earnings follow the normal hold from now on (those
     past it become available at once) and the clipper is told."""
     require_role(actor, Role.ADMIN)
-    flag, post = _open_flag(session, flag_id)
+    flag, post = _locked_flag(session, flag_id)
     why = " ".join(str(note or "").split())
     _resolve(flag, actor, FlagStatus.CLEARED, why)
     post.earnings_held = False
@@ -487,7 +494,7 @@ def confirm_flag(*, session: Session, actor: UserView, flag_id: int, reason: str
     why = " ".join(str(reason or "").split())
     if not why:
         raise InvalidInput("Say why the views are not genuine; the clipper will be told.")
-    flag, post = _open_flag(session, flag_id)
+    flag, post = _locked_flag(session, flag_id)
     _resolve(flag, actor, FlagStatus.CONFIRMED, why)
     post.earnings_held = False
     post.status = PublicationStatus.DISQUALIFIED
@@ -529,20 +536,7 @@ def overturn_flag(*, session: Session, actor: UserView, flag_id: int, reason: st
     why = " ".join(str(reason or "").split())
     if not why:
         raise InvalidInput("Say why the flag is overturned; the clipper will be told.")
-    checked = as_id(flag_id)
-    flag = (
-        session.exec(select(FraudFlag).where(FraudFlag.id == checked).with_for_update()).first()
-        if checked
-        else None
-    )
-    if flag is None:
-        raise NotFound("That flag was not found.")
-    session.refresh(flag)
-    if flag.status != FlagStatus.CONFIRMED:
-        raise InvalidInput(f"Only a confirmed flag can be overturned; this one is {flag.status}.")
-    post = session.exec(
-        select(Publication).where(Publication.id == flag.publication_id).with_for_update()
-    ).one()
+    flag, post = _locked_flag(session, flag_id, FlagStatus.CONFIRMED)
     restored = earnings.restore_flag_reversals(
         session=session, flag_id=flag.id, actor_id=actor.id, reason=why
     )
