@@ -51,6 +51,7 @@ from clipgen.services.money.payouts import PayoutView, my_payouts
 from clipgen.services.money.reports import ClipperBalances, client_balance, clipper_balances
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import notify
+from clipgen.services.paging import Page, fetch_page
 
 PER_PAGE = 25
 MAX_PER_PAGE = 100
@@ -78,16 +79,7 @@ class UserRow:
     suspension_reason: str
 
 
-@dataclass(frozen=True)
-class UserPage:
-    items: tuple[UserRow, ...]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+UserPage = Page[UserRow]
 
 
 def _row(user: User) -> UserRow:
@@ -135,22 +127,15 @@ def search_users(
             raise InvalidInput("Choose active or suspended.")
         suspended = col(User.suspended_at)
         conditions.append(suspended.is_(None) if standing == "active" else suspended.is_not(None))
-    try:
-        per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
-        page = int(page)
-    except (TypeError, ValueError):
-        raise InvalidInput("Choose one of the listed pages.") from None
-    total = int(session.exec(select(func.count()).select_from(User).where(*conditions)).one())
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(pages, page))
-    rows = session.exec(
-        select(User)
-        .where(*conditions)
-        .order_by(col(User.created_at).desc(), col(User.id).desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows, page, per_page, total = fetch_page(
+        session,
+        User,
+        conditions,
+        [col(User.created_at).desc(), col(User.id).desc()],
+        page=page,
+        per_page=per_page,
+        max_per_page=MAX_PER_PAGE,
+    )
     return UserPage(tuple(_row(user) for user in rows), page, per_page, total)
 
 

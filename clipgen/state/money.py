@@ -12,6 +12,7 @@ import reflex as rx
 
 from clipgen.config import get_settings
 from clipgen.models import PayoutStatus, utcnow
+from clipgen.services import paging
 from clipgen.services.auth.service import UserView
 from clipgen.services.errors import InvalidInput
 from clipgen.services.money import (
@@ -133,10 +134,6 @@ def statement_vars(statement: StatementPage) -> tuple[int, int, list[dict[str, s
     return statement.page, statement.total, [statement_row(line) for line in statement.lines]
 
 
-def _page_count(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
 # --- clipper: Earnings ------------------------------------------------------------------
 
 
@@ -196,7 +193,7 @@ class EarningsState(SessionState):
 
     @rx.var
     def page_count(self) -> int:
-        return _page_count(self.total_lines, STATEMENT_PER_PAGE)
+        return paging.page_count(self.total_lines, STATEMENT_PER_PAGE)
 
     @rx.var
     def minimum_payout(self) -> str:
@@ -335,7 +332,7 @@ class BillingState(SessionState):
 
     @rx.var
     def page_count(self) -> int:
-        return _page_count(self.total_lines, STATEMENT_PER_PAGE)
+        return paging.page_count(self.total_lines, STATEMENT_PER_PAGE)
 
     @shows_refusals("load_error")
     def _load(self):

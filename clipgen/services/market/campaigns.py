@@ -53,6 +53,7 @@ from clipgen.services.money.ledger import account_code, find_transaction
 from clipgen.services.money.reports import balances_by_code, client_balance
 from clipgen.services.notification_kinds import Kind
 from clipgen.services.notifications import notify
+from clipgen.services.paging import Page, fetch_page
 from clipgen.services.tasks import ANALYSE_SOURCE, send_after_commit
 
 MAX_TITLE = 120
@@ -164,16 +165,7 @@ class ClientCampaignPage:
     budget_short: bool  # a draft whose budget the client's balance cannot fund yet
 
 
-@dataclass(frozen=True)
-class CampaignPage:
-    items: tuple[CampaignView, ...]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+CampaignPage = Page[CampaignView]
 
 
 # --- checking what a client typed -----------------------------------------------------------
@@ -586,22 +578,15 @@ def browse(
     }
     if sort not in orders:
         raise InvalidInput("Choose one of the listed sort orders.")
-    try:
-        per_page = max(1, min(MAX_PER_PAGE, int(per_page)))
-        page = int(page)
-    except (TypeError, ValueError):
-        raise InvalidInput("Choose one of the listed pages.") from None
-    total = int(session.exec(select(func.count()).select_from(Campaign).where(*conditions)).one())
-    pages = max(1, -(-total // per_page))
-    page = max(1, min(pages, page))
-    rows = session.exec(
-        select(Campaign)
-        .where(*conditions)
-        .order_by(*orders[sort])
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows, page, per_page, total = fetch_page(
+        session,
+        Campaign,
+        conditions,
+        orders[sort],
+        page=page,
+        per_page=per_page,
+        max_per_page=MAX_PER_PAGE,
+    )
     return CampaignPage(tuple(_views(session, list(rows))), page, per_page, total)
 
 

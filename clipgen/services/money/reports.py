@@ -25,6 +25,7 @@ from clipgen.services.auth.service import UserView
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.money.ledger import InvariantReport, account_code, check_invariants
 from clipgen.services.money.tiers import TierStanding, clipper_standing
+from clipgen.services.paging import page_count
 
 MAX_PER_PAGE = 100
 ACCOUNT_LABELS = {
@@ -189,7 +190,7 @@ def _statement(session: Session, account_ids: list[int], page: int, per_page: in
         .select_from(LedgerEntry)
         .where(col(LedgerEntry.account_id).in_(account_ids))
     ).one()
-    last_page = max(1, -(-total // per_page))
+    last_page = page_count(total, per_page)
     page = max(1, min(last_page, int(page)))
     rows = session.exec(
         select(LedgerEntry, LedgerTransaction, LedgerAccount.kind, Campaign.title)
