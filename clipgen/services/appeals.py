@@ -43,7 +43,7 @@ from clipgen.services.market import reviews
 from clipgen.services.money import tiers
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.notification_kinds import Kind
-from clipgen.services.notifications import notify
+from clipgen.services.notifications import notify, notify_admins
 from clipgen.services.publishing import fraud
 
 MAX_MESSAGE = 2000
@@ -83,16 +83,6 @@ def _text(value: object, what: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise InvalidInput(f"Keep {what} to {limit:,} characters or fewer.")
     return cleaned
-
-
-def _admin_ids(session: Session) -> list[int]:
-    return list(
-        session.exec(
-            select(User.id).where(
-                col(User.is_admin), col(User.is_active), col(User.suspended_at).is_(None)
-            )
-        ).all()
-    )
 
 
 # --- what is appealed ------------------------------------------------------------------------
@@ -195,14 +185,12 @@ def file_appeal(
                 message=text,
             ),
         )
-        for admin_id in _admin_ids(session):
-            notify(
-                session,
-                admin_id,
-                Kind.APPEAL_FILED,
-                f"{actor.display_name} appealed a confirmed fraud flag on {post.url}: {text}",
-                routes.ADMIN_FLAGS,
-            )
+        notify_admins(
+            session,
+            Kind.APPEAL_FILED,
+            f"{actor.display_name} appealed a confirmed fraud flag on {post.url}: {text}",
+            routes.ADMIN_FLAGS,
+        )
     session.flush()
     return _view(session, appeal)
 
@@ -224,14 +212,12 @@ def file_suspension_appeal(
             message=text,
         ),
     )
-    for admin_id in _admin_ids(session):
-        notify(
-            session,
-            admin_id,
-            Kind.APPEAL_FILED,
-            f"{user.display_name} ({user.email}) appealed the suspension of their account: {text}",
-            routes.ADMIN_FLAGS,
-        )
+    notify_admins(
+        session,
+        Kind.APPEAL_FILED,
+        f"{user.display_name} ({user.email}) appealed the suspension of their account: {text}",
+        routes.ADMIN_FLAGS,
+    )
     session.flush()
     return _view(session, appeal)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from clipgen.models import Notification, utcnow
+from clipgen.models import Notification, User, utcnow
 from clipgen.services.access import owned
 from clipgen.services.auth.service import UserView
 from clipgen.services.email.outbox import queue_email
@@ -41,6 +41,14 @@ def notify(session: Session, user_id: int, kind: str, message: str, link: str = 
     )
     session.add(notification)
     queue_email(session, notification)
+
+
+def notify_admins(session: Session, kind: str, message: str, link: str = "") -> None:
+    """Tell every active admin the same thing (a flag raised, an appeal filed, a card
+    payment that needs a look)."""
+    admins = session.exec(select(User.id).where(col(User.is_admin), col(User.is_active))).all()
+    for admin_id in admins:
+        notify(session, admin_id, kind, message, link)
 
 
 def _signed_in(actor: UserView | None) -> UserView:

@@ -41,7 +41,6 @@ from clipgen.models import (
     LedgerAccount,
     Role,
     TransactionKind,
-    User,
     utcnow,
 )
 from clipgen.services.access import require_role
@@ -61,7 +60,7 @@ from clipgen.services.money.ledger import (
 )
 from clipgen.services.money.stripe_api import NotYet
 from clipgen.services.notification_kinds import Kind
-from clipgen.services.notifications import notify
+from clipgen.services.notifications import notify, notify_admins
 
 log = logging.getLogger(__name__)
 
@@ -342,13 +341,8 @@ def _booked(payment: CardPayment) -> None:
         raise NotYet(f"Card payment #{payment.id} is not booked yet.")
 
 
-def _admin_ids(session: Session) -> list[int]:
-    return list(session.exec(select(User.id).where(col(User.is_admin), col(User.is_active))).all())
-
-
 def _tell_admins(session: Session, kind: str, message: str) -> None:
-    for admin_id in _admin_ids(session):
-        notify(session, admin_id, kind, message, routes.ADMIN_MONEY)
+    notify_admins(session, kind, message, routes.ADMIN_MONEY)
 
 
 def _split(

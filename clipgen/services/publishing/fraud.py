@@ -44,7 +44,7 @@ from clipgen.services.errors import InvalidInput, NotFound
 from clipgen.services.money import earnings, holds
 from clipgen.services.money.amounts import format_cents
 from clipgen.services.notification_kinds import Kind
-from clipgen.services.notifications import notify
+from clipgen.services.notifications import notify, notify_admins
 
 # A jump is suspicious when it is at least this many views ...
 SPIKE_MIN_VIEWS = 10_000
@@ -302,16 +302,12 @@ def raise_flag(
         target_id=publication.id,
         reason=flag.reason,
     )
-    for admin_id in session.exec(
-        select(User.id).where(col(User.is_admin), col(User.is_active))
-    ).all():
-        notify(
-            session,
-            admin_id,
-            Kind.FLAG_RAISED,
-            f"A post was flagged for review: {flag.reason}",
-            routes.ADMIN_FLAGS,
-        )
+    notify_admins(
+        session,
+        Kind.FLAG_RAISED,
+        f"A post was flagged for review: {flag.reason}",
+        routes.ADMIN_FLAGS,
+    )
     notify(
         session,
         publication.clipper_id,
